@@ -1,0 +1,107 @@
+"""The library surface: :func:`load` a bundle into an :class:`Engine`, then :meth:`Engine.judge`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .answers import Answers, read_answers
+from .compiling import CompiledBundle, compile_bundle
+from .errors import InputError, Problem, suggest
+from .evaluating import DurableEvaluator, Evaluation
+from .loading import Bundle, load_bundle
+from .models import Inspection, Verdict
+from .verdicts import VerdictBuilder, select_versions
+
+
+class Engine:
+    """A loaded, compiled bundle with its own durable_rules rulesets.
+
+    Engines are independent: two engines over different folders can live in
+    one process. An engine is safe to share between threads.
+    """
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self.compiled: CompiledBundle = compile_bundle(bundle)
+        self._evaluator = DurableEvaluator(self.compiled)
+
+    # ----------------------------------------------------------------- inputs
+
+    def read(self, facts: Mapping[str, Any], positions: dict[str, Any] | None = None, source: str = "<facts>") -> Answers:
+        constraints = [c for loc in self.bundle.constraints for c in loc.model.constraints]
+        return read_answers(dict(facts), self.bundle.facts, constraints, source, positions)
+
+    def _sectors(self, sectors: Iterable[str] | None) -> tuple[list[str], set[str]]:
+        if not sectors:
+            return sorted(self.bundle.sectors), set()
+        chosen = list(dict.fromkeys(sectors))
+        unknown = [s for s in chosen if s not in self.bundle.sectors]
+        if unknown:
+            raise InputError(
+                Problem("input.unknown_sector", f"未知的行业 {s!r}", None, suggest(s, self.bundle.sectors)) for s in unknown
+            )
+        return chosen, set(chosen)
+
+    def plan(self, on: dt.date, sectors: list[str]) -> list[str]:
+        """Document version keys to evaluate: the version of each sector's document in force on ``on``."""
+        keys = []
+        for sector in sectors:
+            version = select_versions(self.compiled, sector, on)
+            if version is not None:
+                keys.append(version.key)
+        return keys
+
+    # ----------------------------------------------------------------- judging
+
+    def evaluate(self, answers: Answers, on: dt.date, sectors: Iterable[str] | None = None, evaluator: Any = None) -> tuple[Evaluation, list[str], set[str]]:
+        chosen, named = self._sectors(sectors)
+        runner = evaluator or self._evaluator
+        return runner.evaluate(answers, named, self.plan(on, chosen)), chosen, named
+
+    def judge(
+        self,
+        facts: Mapping[str, Any] | Inspection | Answers,
+        on: dt.date | None = None,
+        sectors: Iterable[str] | None = None,
+    ) -> Verdict:
+        """Judge one inspection. ``on`` defaults to the inspection's own date, then today."""
+        if isinstance(facts, Inspection):
+            on = on or facts.on
+            sectors = sectors if sectors is not None else facts.sectors
+            answers = self.read(facts.facts)
+        elif isinstance(facts, Answers):
+            answers = facts
+        else:
+            answers = self.read(facts)
+        on = on or dt.date.today()
+        evaluation, chosen, named = self.evaluate(answers, on, sectors)
+        return VerdictBuilder(self.compiled, answers, on, named).build(evaluation, chosen)
+
+
+_default: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def load(criteria: Path | str | None = None, rules: Path | str | None = None) -> Engine:
+    """Load, check and compile a bundle. Without arguments: the criteria and rules shipped with the package."""
+    return Engine(load_bundle(criteria, rules))
+
+
+def default_engine() -> Engine:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = load()
+        return _default
+
+
+def judge(
+    facts: Mapping[str, Any] | Inspection,
+    on: dt.date | None = None,
+    sectors: Iterable[str] | None = None,
+) -> Verdict:
+    """Judge with the shipped bundle (loaded once per process)."""
+    return default_engine().judge(facts, on=on, sectors=sectors)

@@ -1,0 +1,321 @@
+"""Compile a :class:`~hazardjudge.loading.Bundle` into durable_rules rulesets.
+
+For every document version the compiler emits:
+
+* element rulesets, each a slice of the version's rules. A rule becomes one
+  durable rule per DNF conjunction of "applies ∧ condition true" (outcome
+  triggered), "applies ∧ condition false" (not triggered) and "does not apply"
+  (not applicable). Undetermined is the absence of all three. Slices keep the
+  number of alpha nodes one fact passes below the C core's limit (error 303).
+* one *final* ruleset holding the forward-chaining layer: derived facts that
+  element actions assert (element outcomes, exclusion outcomes, variant
+  applicability) are counted by ``count`` rules and joined against exclusions.
+
+Python only routes what a firing asserts; every decision is a Rete match.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conditions import DNF, Atom, conjoin, false_dnf, to_scalar, true_dnf
+from .loading import Bundle, RuleSource
+from .models import (
+    AllOf,
+    AnyOf,
+    Combination,
+    Condition,
+    Exclusion,
+    FactRef,
+    FactType,
+    Leaf,
+    Outcome,
+    Rule,
+    Sector,
+)
+
+#: durable rules per element ruleset; measured safe against error 303 (see tests/test_engine_limits.py)
+DEFAULT_SLICE = 40
+
+NAMED_PREFIX = "_named."
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    """What one durable rule means when it fires."""
+
+    target: str  # rule/combination/exclusion id, "scope:<sector>", or "" for the sentinel
+    outcome: Outcome | None  # None: an intermediate step that only asserts derived facts
+    facts: tuple[str, ...] = ()
+    emits: tuple[str, ...] = ()  # JSON bodies (without sid) asserted into the final ruleset
+    excluded_by: str | None = None
+
+
+@dataclass
+class CompiledRuleset:
+    name: str
+    definition: dict[str, Any]
+    fires: dict[str, Fire]
+
+
+@dataclass
+class TargetInfo:
+    """What the verdict needs to know about one decidable thing, outside the engine."""
+
+    id: str
+    kind: str  # rule | combination | exclusion | scope
+    major: bool
+    cites: tuple[str, ...]
+    reads: tuple[str, ...]  # every fact the target's outcome can depend on
+    source: RuleSource | None = None
+
+
+@dataclass
+class CompiledDocument:
+    key: str
+    sector: str
+    element_rulesets: list[CompiledRuleset]
+    final: CompiledRuleset
+    targets: dict[str, TargetInfo]
+
+
+@dataclass
+class CompiledBundle:
+    bundle: Bundle
+    attributes: dict[str, str]  # fact id (or "fact=value" for sets) → engine attribute name
+    scope: CompiledRuleset
+    scope_targets: dict[str, TargetInfo]
+    documents: dict[str, CompiledDocument] = field(default_factory=dict)
+
+
+class _Namer:
+    def __init__(self) -> None:
+        self._n = itertools.count()
+
+    def __call__(self, prefix: str) -> str:
+        return f"{prefix}{next(self._n)}"
+
+
+def attribute_names(bundle: Bundle) -> dict[str, str]:
+    """Engine attribute per fact: ids lose their dots; a set fact gets one boolean per value."""
+    out: dict[str, str] = {}
+    for fid, fact in bundle.facts.items():
+        base = fid.replace(".", "__")
+        if fact.type is FactType.set:
+            for value in fact.values or {}:
+                out[f"{fid}={value}"] = f"{base}__{value}"
+        else:
+            out[fid] = base
+    for sector in bundle.sectors:
+        out[NAMED_PREFIX + sector] = "_named__" + sector
+    return out
+
+
+class Compiler:
+    def __init__(self, bundle: Bundle, slice_size: int = DEFAULT_SLICE) -> None:
+        self.bundle = bundle
+        self.slice_size = slice_size
+        self.attrs = attribute_names(bundle)
+        self.name = _Namer()
+
+    # ----------------------------------------------------------------- atoms → JSON
+
+    def _test(self, atom: Atom) -> list[dict[str, Any]]:
+        if atom.op in ("contains", "not_contains"):
+            return [{self.attrs[f"{atom.fact}={atom.value}"]: atom.op == "contains"}]
+        attr = self.attrs[atom.fact]
+        if isinstance(atom.value, FactRef):
+            ref = self.attrs[atom.value.fact]
+            expr: Any = {"$m": ref}
+            if atom.value.times != 1:
+                expr = {"$mul": {"$l": expr, "$r": atom.value.times}}
+            if atom.value.plus != 0:
+                expr = {"$add": {"$l": expr, "$r": atom.value.plus}}
+            # Guards first: the C core compares against garbage when the
+            # referenced attribute is absent (measured: a wrong hit every time).
+            return [{"$ex": {attr: 1}}, {"$ex": {ref: 1}}, {f"${atom.op}": {attr: expr}}]
+        value = to_scalar(atom.value)
+        if atom.op == "eq":
+            return [{attr: value}]
+        return [{f"${'neq' if atom.op == 'ne' else atom.op}": {attr: value}}]
+
+    def _pattern(self, conj: tuple[Atom, ...], kind: str = "i") -> dict[str, Any]:
+        tests: list[dict[str, Any]] = [{"t": kind}]
+        for atom in conj:
+            tests.extend(self._test(atom))
+        return tests[0] if len(tests) == 1 else {"$and": tests}
+
+    def _add(self, rs: CompiledRuleset, dnf: DNF, fire_for: Any) -> None:
+        for conj in dnf:
+            name = self.name("r")
+            rs.definition[name] = {"all": [{"m": self._pattern(conj)}]}
+            facts = tuple(dict.fromkeys(f for atom in conj for f in atom.facts()))
+            rs.fires[name] = fire_for(facts)
+
+    # ----------------------------------------------------------------- scope
+
+    def scope_condition(self, sector: Sector) -> Condition:
+        named = Leaf(fact=NAMED_PREFIX + sector.id, op="eq", value=True)
+        return AnyOf(any=[named, sector.applies_when])
+
+    def compile(self) -> CompiledBundle:
+        scope = CompiledRuleset("scope", {}, {})
+        self._sentinel(scope)
+        scope_targets: dict[str, TargetInfo] = {}
+        for sid, loc in self.bundle.sectors.items():
+            cond = self.scope_condition(loc.model)
+            target = f"scope:{sid}"
+            self._add(scope, true_dnf(cond), lambda f, t=target: Fire(t, Outcome.triggered, f))
+            self._add(scope, false_dnf(cond), lambda f, t=target: Fire(t, Outcome.not_applicable, f))
+            from .conditions import referenced_facts
+
+            scope_targets[target] = TargetInfo(target, "scope", False, (), tuple(referenced_facts(cond)))
+        out = CompiledBundle(self.bundle, self.attrs, scope, scope_targets)
+        for key, version in self.bundle.documents.items():
+            sector = self.bundle.sector_of_document(version.doc.document)
+            if sector is None:
+                continue
+            out.documents[key] = self._document(key, sector)
+        return out
+
+    def _sentinel(self, rs: CompiledRuleset) -> None:
+        # Every session must run at least one action before delete_state, or
+        # the C core frees uninitialised memory (segfault, measured).
+        rs.definition["sentinel"] = {"all": [{"m": {"t": "i"}}]}
+        rs.fires["sentinel"] = Fire("", None)
+
+    # ----------------------------------------------------------------- one document version
+
+    def _document(self, key: str, sector: Sector) -> CompiledDocument:
+        from .conditions import referenced_facts
+
+        sources = self.bundle.items_of(key)
+        scope = self.scope_condition(sector)
+        rules = [s for s in sources if isinstance(s.item, Rule)]
+        combos = [s for s in sources if isinstance(s.item, Combination)]
+        exclusions = [s for s in sources if isinstance(s.item, Exclusion)]
+
+        # Which exclusions guard which targets, and which variants count which elements.
+        guards: dict[str, list[str]] = {}
+        for s in exclusions:
+            excl: Exclusion = s.item
+            targets = [r.item.id for r in rules + combos] if excl.applies_to == "all" else excl.applies_to
+            for t in targets:
+                guards.setdefault(t, []).append(excl.id)
+        member_of: dict[str, list[str]] = {}
+        for s in combos:
+            for v in s.item.variants:
+                for e in v.elements:
+                    member_of.setdefault(e, []).append(f"{s.item.id}/{v.id}")
+
+        def emit(body: dict[str, Any]) -> str:
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":"))[1:-1]
+
+        targets: dict[str, TargetInfo] = {}
+        slices: list[CompiledRuleset] = []
+        current: CompiledRuleset | None = None
+
+        def ruleset() -> CompiledRuleset:
+            nonlocal current
+            if current is None or len(current.definition) >= self.slice_size:
+                current = CompiledRuleset(f"{key}#{len(slices)}", {}, {})
+                self._sentinel(current)
+                slices.append(current)
+            return current
+
+        scope_facts = referenced_facts(scope)
+        for s in rules:
+            rule: Rule = s.item
+            applies = AllOf(all=[scope] + ([rule.when] if rule.when is not None else []))
+            ta, fa = true_dnf(applies), false_dnf(applies)
+            variants = member_of.get(rule.id, [])
+            yes = tuple(emit({"t": "e", "v": v, "o": "T", "r": rule.id}) for v in variants)
+            no = tuple(emit({"t": "e", "v": v, "o": "N", "r": rule.id}) for v in variants)
+            guarded = rule.id in guards
+            rs = ruleset()
+            t_outcome = None if guarded else Outcome.triggered
+            t_emits = yes + ((emit({"t": "r", "r": rule.id}),) if guarded else ())
+            self._add(rs, conjoin(ta, true_dnf(rule.condition)), lambda f, r=rule.id: Fire(r, t_outcome, f, t_emits))
+            self._add(rs, conjoin(ta, false_dnf(rule.condition)), lambda f, r=rule.id: Fire(r, Outcome.not_triggered, f, no))
+            self._add(rs, fa, lambda f, r=rule.id: Fire(r, Outcome.not_applicable, f, no))
+            reads = tuple(dict.fromkeys(scope_facts + referenced_facts(rule.when) + referenced_facts(rule.condition)))
+            targets[rule.id] = TargetInfo(rule.id, "rule", rule.major, tuple(rule.cites), reads, s)
+
+        for s in exclusions:
+            excl = s.item
+            ta, fa = true_dnf(scope), false_dnf(scope)
+            rs = ruleset()
+            yes_x = (emit({"t": "x", "x": excl.id, "o": "T"}),)
+            no_x = (emit({"t": "x", "x": excl.id, "o": "F"}),)
+            self._add(rs, conjoin(ta, true_dnf(excl.condition)), lambda f, x=excl.id: Fire(x, Outcome.triggered, f, yes_x))
+            self._add(rs, conjoin(ta, false_dnf(excl.condition)), lambda f, x=excl.id: Fire(x, Outcome.not_triggered, f, no_x))
+            self._add(rs, fa, lambda f, x=excl.id: Fire(x, Outcome.not_applicable, f, no_x))
+            reads = tuple(dict.fromkeys(scope_facts + referenced_facts(excl.condition)))
+            targets[excl.id] = TargetInfo(excl.id, "exclusion", False, tuple(excl.cites), reads, s)
+
+        final = CompiledRuleset(f"{key}#final", {}, {})
+        self._sentinel(final)
+
+        for s in combos:
+            combo: Combination = s.item
+            guarded = combo.id in guards
+            reads: list[str] = list(scope_facts)
+            variant_keys = []
+            for v in combo.variants:
+                vkey = f"{combo.id}/{v.id}"
+                variant_keys.append(vkey)
+                applies = AllOf(all=[scope] + ([v.when] if v.when is not None else []))
+                rs = ruleset()
+                va = (emit({"t": "va", "v": vkey}),)
+                vo_no = (emit({"t": "vo", "v": vkey, "o": "N"}),)
+                self._add(rs, true_dnf(applies), lambda f, c=combo.id: Fire(c, None, f, va))
+                self._add(rs, false_dnf(applies), lambda f, c=combo.id: Fire(c, None, f, vo_no))
+                reads += referenced_facts(v.when)
+                for e in v.elements:
+                    reads += targets[e].reads
+                t_emits = (emit({"t": "r", "r": combo.id}),) if guarded else ()
+                name = self.name("c")
+                final.definition[name] = {
+                    "all": [
+                        {"a": {"$and": [{"t": "va"}, {"v": vkey}]}},
+                        {"b": {"$and": [{"t": "e"}, {"v": vkey}, {"o": "T"}]}},
+                    ],
+                    "count": v.at_least,
+                }
+                final.fires[name] = Fire(combo.id, None if guarded else Outcome.triggered, (), t_emits)
+                name = self.name("c")
+                final.definition[name] = {
+                    "all": [{"b": {"$and": [{"t": "e"}, {"v": vkey}, {"o": "N"}]}}],
+                    "count": len(v.elements) - v.at_least + 1,
+                }
+                final.fires[name] = Fire(combo.id, None, (), vo_no)
+            name = self.name("c")
+            final.definition[name] = {
+                "all": [{f"v{i}": {"$and": [{"t": "vo"}, {"v": vk}, {"o": "N"}]}} for i, vk in enumerate(variant_keys)]
+            }
+            final.fires[name] = Fire(combo.id, Outcome.not_triggered)
+            targets[combo.id] = TargetInfo(combo.id, "combination", True, tuple(combo.cites), tuple(dict.fromkeys(reads)), s)
+
+        for target, excl_ids in guards.items():
+            raw = {"a": {"$and": [{"t": "r"}, {"r": target}]}}
+            name = self.name("x")
+            final.definition[name] = {
+                "all": [raw] + [{f"x{i}": {"$and": [{"t": "x"}, {"x": x}, {"o": "F"}]}} for i, x in enumerate(excl_ids)]
+            }
+            final.fires[name] = Fire(target, Outcome.triggered)
+            for x in excl_ids:
+                name = self.name("x")
+                final.definition[name] = {"all": [raw, {"b": {"$and": [{"t": "x"}, {"x": x}, {"o": "T"}]}}]}
+                final.fires[name] = Fire(target, Outcome.excluded, excluded_by=x)
+            info = targets[target]
+            extra = tuple(f for x in excl_ids for f in targets[x].reads)
+            info.reads = tuple(dict.fromkeys(info.reads + extra))
+
+        return CompiledDocument(key, sector.id, slices, final, targets)
+
+
+def compile_bundle(bundle: Bundle, slice_size: int = DEFAULT_SLICE) -> CompiledBundle:
+    return Compiler(bundle, slice_size).compile()

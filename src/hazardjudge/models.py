@@ -1,0 +1,452 @@
+"""pydantic models for everything that crosses a boundary.
+
+Authoring side: criteria documents, the fact vocabulary, sectors, rules with
+their conditions and test cases. Result side: the verdict and its parts, whose
+JSON form is published with a schema version (:data:`VERDICT_SCHEMA_VERSION`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+VERDICT_SCHEMA_VERSION = "1.0"
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=80)]
+RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_\-]+)*$", max_length=80)]
+
+
+class _Strict(BaseModel):
+    """Authoring models reject unknown keys: a misspelt key must not vanish."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- criteria
+
+
+class Source(_Strict):
+    id: Identifier
+    title: str
+    url: str | None = None
+    repository: str | None = None
+    path: str | None = None
+    note: str | None = None
+
+
+class Verification(_Strict):
+    # verified: read in the published text or in two independent copies that agree;
+    # single_source: one careful secondary copy of the published text (encoded, flagged);
+    # unverified: not read; the clause is a gap and blocks "no major hazard".
+    status: Literal["verified", "single_source", "unverified"]
+    sources: list[str] = Field(default_factory=list)
+    checked: dt.date | None = None
+    note: str | None = None
+
+
+class Clause(_Strict):
+    id: str = Field(min_length=1, max_length=40)
+    title: str | None = None
+    summary: str = Field(min_length=1)
+    # A deciding clause is one a finding can cite: the engine must encode it
+    # before the document may ever conclude "no major hazard".
+    decides: bool = False
+    verification: Verification
+    clauses: list["Clause"] = Field(default_factory=list)
+
+
+class CriteriaDocument(_Strict):
+    schema_: Literal["hazardjudge/criteria/1"] = Field(alias="schema")
+    document: Identifier
+    version: str = Field(min_length=1, max_length=20)
+    title: str
+    number: str
+    kind: str
+    issuer: str
+    issued: dt.date | None = None
+    issued_note: str | None = None
+    effective: dt.date
+    superseded: dt.date | None = None
+    supersedes: list[str] = Field(default_factory=list)
+    major_label: str = Field(description="The term the document uses for a major hazard, e.g. 重大事故隐患")
+    scope: str
+    sources: list[Source] = Field(min_length=1)
+    clauses: list[Clause] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> "CriteriaDocument":
+        if self.superseded is not None and self.superseded <= self.effective:
+            raise ValueError("superseded 必须晚于 effective")
+        if self.issued is not None and self.issued > self.effective:
+            raise ValueError("issued 不能晚于 effective")
+        return self
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.effective <= on and (self.superseded is None or on < self.superseded)
+
+    @property
+    def key(self) -> str:
+        return f"{self.document}@{self.version}"
+
+
+# --------------------------------------------------------------------------- facts
+
+
+class FactType(str, Enum):
+    boolean = "boolean"
+    integer = "integer"
+    number = "number"
+    enum = "enum"
+    set = "set"  # several values of an enumeration at once (a place in several categories)
+    date = "date"
+    text = "text"
+
+
+class FactDef(_Strict):
+    id: Identifier
+    type: FactType
+    question: str = Field(min_length=2)
+    help: str | None = None
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    values: dict[str, str] | None = Field(default=None, description="value → 中文 label, for enum and set")
+    max_length: int = 2000
+
+    @model_validator(mode="after")
+    def _shape(self) -> "FactDef":
+        if self.type in (FactType.enum, FactType.set):
+            if not self.values:
+                raise ValueError(f"{self.type.value} 类型的事实必须列出 values")
+        elif self.values is not None:
+            raise ValueError("只有 enum 和 set 类型的事实可以有 values")
+        if self.type not in (FactType.integer, FactType.number):
+            if self.min is not None or self.max is not None or self.unit is not None:
+                raise ValueError("min、max、unit 只适用于 integer 和 number 类型")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min 大于 max")
+        return self
+
+
+# --------------------------------------------------------------------------- conditions
+
+Scalar = Union[bool, int, float, str, dt.date]
+
+
+class FactRef(_Strict):
+    """Another fact as the right-hand side, optionally scaled: b × times + plus."""
+
+    fact: str
+    times: float = 1.0
+    plus: float = 0.0
+
+
+COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains")
+
+
+class Leaf(_Strict):
+    fact: str
+    op: Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains"]
+    value: Union[FactRef, list[Scalar], Scalar]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_authoring_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "op" not in data:
+            ops = [k for k in data if k in COMPARISONS]
+            others = [k for k in data if k not in COMPARISONS and k != "fact"]
+            if len(ops) != 1 or others:
+                raise ValueError(
+                    "条件须写成 {fact: 事实编号, 比较: 值}，比较为 " + "/".join(COMPARISONS) + " 之一，且只能有一个"
+                    + (f"；未知的键：{', '.join(map(str, others))}" if others else "")
+                )
+            return {"fact": data.get("fact"), "op": ops[0], "value": data[ops[0]]}
+        return data
+
+
+class AllOf(_Strict):
+    all: list["Condition"] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    any: list["Condition"] = Field(min_length=1)
+
+
+class NotOf(_Strict):
+    not_: "Condition" = Field(alias="not")
+
+
+def _condition_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return key
+        return "leaf"
+    return {AllOf: "all", AnyOf: "any", NotOf: "not", Leaf: "leaf"}.get(type(value))
+
+
+Condition = Annotated[
+    Union[
+        Annotated[AllOf, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+        Annotated[NotOf, Tag("not")],
+        Annotated[Leaf, Tag("leaf")],
+    ],
+    Discriminator(_condition_kind),
+]
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+# --------------------------------------------------------------------------- rules
+
+
+class Outcome(str, Enum):
+    triggered = "triggered"
+    not_triggered = "not_triggered"
+    undetermined = "undetermined"
+    not_applicable = "not_applicable"
+    excluded = "excluded"
+
+
+class Citation(_Strict):
+    """A clause reference as authored: the document version is the rule file's."""
+
+    clause: str
+
+
+class TestCase(_Strict):
+    name: str
+    facts: dict[str, Any] = Field(default_factory=dict)
+    sectors: list[str] | None = None
+    expect: Outcome
+    note: str | None = None
+
+
+class Rule(_Strict):
+    id: RuleId
+    cites: list[str] = Field(min_length=1)
+    when: Condition | None = None
+    condition: Condition
+    major: bool = Field(True, description="false: an element that only counts toward a combination")
+    finding: str = Field(min_length=2)
+    rectification: str = Field(min_length=2)
+    tests: list[TestCase] = Field(default_factory=list)
+
+
+class Variant(_Strict):
+    id: Identifier
+    label: str
+    when: Condition | None = None
+    elements: list[str] = Field(min_length=1)
+    at_least: int = Field(ge=1)
+    cites: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Variant":
+        if self.at_least > len(self.elements):
+            raise ValueError(f"at_least={self.at_least} 超过要素数 {len(self.elements)}，永远无法成立")
+        return self
+
+
+class Combination(_Strict):
+    id: RuleId
+    cites: list[str] = Field(min_length=1)
+    variants: list[Variant] = Field(min_length=1)
+    finding: str = Field(min_length=2)
+    rectification: str = Field(min_length=2)
+    tests: list[TestCase] = Field(default_factory=list)
+
+
+class Exclusion(_Strict):
+    id: RuleId
+    cites: list[str] = Field(min_length=1)
+    condition: Condition
+    applies_to: list[str] | Literal["all"] = "all"
+    note: str = Field(min_length=2)
+    tests: list[TestCase] = Field(default_factory=list)
+
+
+class RuleFile(_Strict):
+    schema_: Literal["hazardjudge/rules/1"] = Field(alias="schema")
+    document: Identifier
+    version: str
+    rules: list[Rule] = Field(default_factory=list)
+    combinations: list[Combination] = Field(default_factory=list)
+    exclusions: list[Exclusion] = Field(default_factory=list)
+
+
+class Constraint(_Strict):
+    """Answers that cannot all be true at once; an input holding them is rejected."""
+
+    id: Identifier
+    condition: Condition
+    message: str
+
+
+class FactFile(_Strict):
+    schema_: Literal["hazardjudge/facts/1"] = Field(alias="schema")
+    facts: list[FactDef] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)
+
+
+class Sector(_Strict):
+    schema_: Literal["hazardjudge/sector/1"] = Field(alias="schema")
+    id: Identifier
+    title: str
+    document: Identifier
+    applies_when: Condition
+    scope_note: str
+
+
+# --------------------------------------------------------------------------- inspection input
+
+
+class Inspection(BaseModel):
+    """What a caller asks about: answers keyed by fact id, the date, optional sectors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: dict[str, Any] = Field(default_factory=dict)
+    on: dt.date | None = None
+    sectors: list[str] | None = None
+
+    @field_validator("facts")
+    @classmethod
+    def _keys_are_text(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not isinstance(key, str):
+                raise ValueError(f"问题编号必须是文本：{key!r}")
+        return value
+
+
+# --------------------------------------------------------------------------- verdict
+
+
+class OverallOutcome(str, Enum):
+    major = "major"
+    none = "none"
+    undetermined = "undetermined"
+
+
+class DocumentOutcome(str, Enum):
+    major = "major"
+    none = "none"
+    undetermined = "undetermined"
+    not_applicable = "not_applicable"
+    no_version_in_force = "no_version_in_force"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FactValue(_Out):
+    id: str
+    question: str
+    value: Any
+    display: str
+
+
+class Question(_Out):
+    id: str
+    question: str
+    type: FactType
+    help: str | None = None
+    unit: str | None = None
+    values: dict[str, str] | None = None
+
+
+class ClauseRef(_Out):
+    document: str
+    version: str
+    number: str
+    clause: str
+    summary: str
+    verification: Literal["verified", "single_source", "unverified"]
+
+
+class DocumentRef(_Out):
+    document: str
+    version: str
+    title: str
+    number: str
+    issuer: str
+    effective: dt.date
+    superseded: dt.date | None
+    major_label: str
+
+
+class CountDetail(_Out):
+    variant: str
+    label: str
+    threshold: int
+    counted: int
+    undecided: int
+    elements: list[str]
+
+
+class RuleResult(_Out):
+    rule: str
+    kind: Literal["rule", "combination", "exclusion"]
+    major: bool
+    outcome: Outcome
+    citations: list[ClauseRef]
+    finding: str | None = None
+    rectification: str | None = None
+    facts: list[FactValue] = Field(default_factory=list, description="the answers that decided this outcome")
+    missing: list[str] = Field(default_factory=list, description="unanswered fact ids that block a decision")
+    excluded_by: list[str] = Field(default_factory=list)
+    counts: list[CountDetail] = Field(default_factory=list)
+
+
+class GapReason(str, Enum):
+    not_encoded = "not_encoded"
+    unverified = "unverified"
+
+
+class ClauseGap(_Out):
+    clause: str
+    summary: str
+    reason: GapReason
+
+
+class DocumentResult(_Out):
+    sector: str
+    sector_title: str
+    document: DocumentRef | None
+    applicability: Outcome
+    applicability_facts: list[FactValue] = Field(default_factory=list)
+    named_by_caller: bool
+    outcome: DocumentOutcome
+    outcome_label: str
+    results: list[RuleResult] = Field(default_factory=list)
+    gaps: list[ClauseGap] = Field(default_factory=list)
+
+
+class Verdict(_Out):
+    schema_version: Literal["1.0"] = VERDICT_SCHEMA_VERSION
+    inspection_date: dt.date
+    outcome: OverallOutcome
+    outcome_label: str
+    documents: list[DocumentResult]
+    questions: list[Question] = Field(description="unanswered questions that would decide undetermined clauses")
+    bundle: str = Field(description="fingerprint of the criteria and rules used")
+
+    def findings(self) -> list[RuleResult]:
+        return [
+            r for d in self.documents for r in d.results if r.outcome is Outcome.triggered and r.major
+        ]

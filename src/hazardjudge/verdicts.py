@@ -1,0 +1,262 @@
+"""Assemble a :class:`~hazardjudge.models.Verdict` from what the engine decided.
+
+Nothing here decides a clause: outcomes come from the evaluator. This module
+attaches citations, finding texts and the facts behind each outcome, lists
+the questions that would settle undetermined clauses, and applies the one
+aggregation rule of the product: any triggered clause makes the document
+major; otherwise any undetermined clause, unencoded clause or unknown scope
+makes it undetermined; only a fully decided document can be "none".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .answers import Answers, display_value
+from .compiling import NAMED_PREFIX, CompiledBundle, TargetInfo
+from .evaluating import Evaluation, TargetOutcome
+from .loading import DocumentVersion
+from .models import (
+    ClauseGap,
+    ClauseRef,
+    Combination,
+    CountDetail,
+    DocumentOutcome,
+    DocumentRef,
+    DocumentResult,
+    FactValue,
+    GapReason,
+    Outcome,
+    OverallOutcome,
+    Question,
+    RuleResult,
+    Verdict,
+)
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+GENERIC_LABEL = "重大事故隐患"
+
+
+def select_versions(compiled: CompiledBundle, sector: str, on: dt.date) -> DocumentVersion | None:
+    loc = compiled.bundle.sectors[sector]
+    for version in compiled.bundle.versions_of(loc.model.document):
+        if version.doc.in_force(on) and version.key in compiled.documents:
+            return version
+    return None
+
+
+def fill(template: str, compiled: CompiledBundle, answers: Answers) -> str:
+    """Replace ``{fact.id}`` with the displayed answer. Plain substitution, never a template engine."""
+
+    def one(match: re.Match[str]) -> str:
+        fact = compiled.bundle.facts.get(match.group(1))
+        return display_value(fact, answers.values.get(fact.id)) if fact else match.group(0)
+
+    return _PLACEHOLDER.sub(one, template)
+
+
+class VerdictBuilder:
+    def __init__(self, compiled: CompiledBundle, answers: Answers, on: dt.date, named: set[str]) -> None:
+        self.compiled = compiled
+        self.answers = answers
+        self.on = on
+        self.named = named
+        self.questions: dict[str, None] = {}
+
+    def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
+        out = []
+        for fid in ids:
+            fact = self.compiled.bundle.facts.get(fid)
+            if fact is None or fid not in self.answers.values:
+                continue  # named-sector flags and unanswered facts are not answers
+            value = self.answers.values[fid]
+            shown = sorted(value) if isinstance(value, frozenset) else value
+            out.append(FactValue(id=fid, question=fact.question, value=shown, display=display_value(fact, value)))
+        return out
+
+    def _missing(self, info: TargetInfo) -> list[str]:
+        missing = [
+            f for f in info.reads if not f.startswith(NAMED_PREFIX) and f not in self.answers.values
+        ]
+        for f in missing:
+            self.questions.setdefault(f)
+        return missing
+
+    def _citations(self, version: DocumentVersion, cites: tuple[str, ...] | list[str]) -> list[ClauseRef]:
+        doc = version.doc
+        refs = []
+        for cid in cites:
+            clause = version.clauses[cid].clause
+            refs.append(
+                ClauseRef(
+                    document=doc.document,
+                    version=doc.version,
+                    number=doc.number,
+                    clause=cid,
+                    summary=clause.summary,
+                    verification=clause.verification.status,
+                )
+            )
+        return refs
+
+    def build(self, evaluation: Evaluation, sectors: list[str]) -> Verdict:
+        scope = evaluation.groups.get("scope", {})
+        documents = []
+        for sector in sectors:
+            version = select_versions(self.compiled, sector, self.on)
+            group = evaluation.groups.get(version.key, {}) if version else {}
+            documents.append(self._document(sector, version, scope.get(f"scope:{sector}"), group))
+        applicable = [d for d in documents if d.outcome is not DocumentOutcome.not_applicable]
+        labels = {d.document.major_label for d in applicable if d.document}
+        label = labels.pop() if len(labels) == 1 else GENERIC_LABEL
+        if any(d.outcome is DocumentOutcome.major for d in documents):
+            outcome, text = OverallOutcome.major, f"存在{label}"
+        elif not applicable:
+            outcome, text = OverallOutcome.undetermined, "无法判定：没有适用于该单位的已编码判定标准"
+        elif any(d.outcome is not DocumentOutcome.none for d in applicable):
+            outcome, text = OverallOutcome.undetermined, "无法判定"
+        else:
+            outcome, text = OverallOutcome.none, f"未发现{label}"
+        questions = []
+        for fid in self.questions:
+            fact = self.compiled.bundle.facts[fid]
+            questions.append(
+                Question(id=fid, question=fact.question, type=fact.type, help=fact.help, unit=fact.unit, values=fact.values)
+            )
+        return Verdict(
+            inspection_date=self.on,
+            outcome=outcome,
+            outcome_label=text,
+            documents=documents,
+            questions=questions,
+            bundle=self.compiled.bundle.fingerprint,
+        )
+
+    def _document(
+        self,
+        sector: str,
+        version: DocumentVersion | None,
+        scope: TargetOutcome | None,
+        group: dict[str, TargetOutcome],
+    ) -> DocumentResult:
+        sector_model = self.compiled.bundle.sectors[sector].model
+        scope_info = self.compiled.scope_targets[f"scope:{sector}"]
+        applicability = scope.outcome if scope else Outcome.undetermined
+        common = dict(
+            sector=sector,
+            sector_title=sector_model.title,
+            applicability=applicability,
+            applicability_facts=self._fact_values(scope.facts if scope else ()),
+            named_by_caller=sector in self.named,
+        )
+        if applicability is Outcome.not_applicable:
+            ref = _doc_ref(version) if version else None
+            return DocumentResult(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label="不适用", **common)
+        if applicability is Outcome.undetermined:
+            self._missing(scope_info)
+        if version is None:
+            return DocumentResult(
+                document=None,
+                outcome=DocumentOutcome.no_version_in_force,
+                outcome_label=f"无法判定：{self.on.isoformat()} 没有已编码的现行版本",
+                **common,
+            )
+        compiled_doc = self.compiled.documents[version.key]
+        results = [self._result(version, info, group) for info in compiled_doc.targets.values()]
+        gaps = _gaps(self.compiled, version)
+        major_label = version.doc.major_label
+        decisive = [r for r in results if r.kind != "exclusion" and r.major]
+        if any(r.outcome is Outcome.triggered for r in decisive):
+            outcome, text = DocumentOutcome.major, f"存在{major_label}"
+        elif applicability is not Outcome.triggered or gaps or any(r.outcome is Outcome.undetermined for r in decisive):
+            outcome, text = DocumentOutcome.undetermined, "无法判定"
+        else:
+            outcome, text = DocumentOutcome.none, f"未发现{major_label}"
+        return DocumentResult(
+            document=_doc_ref(version), outcome=outcome, outcome_label=text, results=results, gaps=gaps, **common
+        )
+
+    def _result(self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome]) -> RuleResult:
+        out = group.get(info.id)
+        outcome = out.outcome if out else Outcome.undetermined
+        item = info.source.item
+        counts: list[CountDetail] = []
+        cites = list(info.cites)
+        if isinstance(item, Combination):
+            counts = _counts(item, group)
+            for v in item.variants:
+                cites += [c for c in v.cites if c not in cites]
+        finding = rectification = None
+        if outcome is Outcome.triggered and info.kind != "exclusion":
+            finding = fill(item.finding, self.compiled, self.answers)
+            rectification = item.rectification
+        elif info.kind == "exclusion":
+            finding = item.note if outcome is Outcome.triggered else None
+        facts = out.facts if out else ()
+        if isinstance(item, Combination) and outcome is not Outcome.undetermined:
+            facts = tuple(f for c in counts for e in c.elements for f in group[e].facts)
+        return RuleResult(
+            rule=info.id,
+            kind=info.kind,
+            major=info.major,
+            outcome=outcome,
+            citations=self._citations(version, cites),
+            finding=finding,
+            rectification=rectification,
+            facts=self._fact_values(list(dict.fromkeys(facts))),
+            missing=self._missing(info) if outcome is Outcome.undetermined else [],
+            excluded_by=list(out.excluded_by) if out else [],
+            counts=counts,
+        )
+
+
+
+def _counts(combo: Combination, group: dict[str, TargetOutcome]) -> list[CountDetail]:
+    """What each variant counted, for display; the decision itself came from the engine."""
+    details = []
+    for v in combo.variants:
+        counted = [e for e in v.elements if e in group and group[e].outcome is Outcome.triggered]
+        undecided = [e for e in v.elements if e not in group]
+        details.append(
+            CountDetail(
+                variant=v.id,
+                label=v.label,
+                threshold=v.at_least,
+                counted=len(counted),
+                undecided=len(undecided),
+                elements=counted,
+            )
+        )
+    return details
+
+
+def _doc_ref(version: DocumentVersion) -> DocumentRef:
+    d = version.doc
+    return DocumentRef(
+        document=d.document,
+        version=d.version,
+        title=d.title,
+        number=d.number,
+        issuer=d.issuer,
+        effective=d.effective,
+        superseded=d.superseded,
+        major_label=d.major_label,
+    )
+
+
+def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]:
+    cited = {c for tid, info in compiled.documents[version.key].targets.items() for c in info.cites}
+    for s in compiled.bundle.items_of(version.key):
+        if isinstance(s.item, Combination):
+            cited.update(c for v in s.item.variants for c in v.cites)
+    gaps = []
+    for cid, entry in version.clauses.items():
+        clause = entry.clause
+        if not clause.decides:
+            continue
+        if clause.verification.status == "unverified":
+            gaps.append(ClauseGap(clause=cid, summary=clause.summary, reason=GapReason.unverified))
+        elif cid not in cited:
+            gaps.append(ClauseGap(clause=cid, summary=clause.summary, reason=GapReason.not_encoded))
+    return gaps

@@ -1,0 +1,211 @@
+"""Safe YAML and JSON reading that remembers where every value came from.
+
+Errors in rule files must name file, line and column, so mappings are built as
+:class:`LocDict` and sequences as :class:`LocList`, each carrying the position
+of its own start and of each key or item. Anchors and aliases are refused
+outright: they buy authors little and are the vector for alias bombs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Problem
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class LocDict(dict):
+    """A dict that knows where it and each of its keys started."""
+
+    __slots__ = ("pos", "key_pos")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pos: Position | None = None
+        self.key_pos: dict[Any, Position] = {}
+
+
+class LocList(list):
+    __slots__ = ("pos", "item_pos")
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.pos: Position | None = None
+        self.item_pos: list[Position] = []
+
+
+def _mark_pos(file: str, mark: yaml.Mark) -> Position:
+    return Position(file, mark.line + 1, mark.column + 1)
+
+
+class _LocatingLoader(yaml.SafeLoader):
+    """SafeLoader that records positions, rejects duplicate keys and aliases."""
+
+    source_name = "<yaml>"
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise InputError(
+                [
+                    Problem(
+                        "yaml.alias",
+                        "不支持 YAML 锚点/别名（&/*），请直接写出内容",
+                        _mark_pos(self.source_name, event.start_mark),
+                    )
+                ]
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep=deep)
+        self.flatten_mapping(node)
+        result = LocDict()
+        result.pos = _mark_pos(self.source_name, node.start_mark)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise InputError(
+                    [Problem("yaml.key", "键必须是简单值", _mark_pos(self.source_name, key_node.start_mark))]
+                ) from None
+            if key in result:
+                first = result.key_pos[key]
+                raise InputError(
+                    [
+                        Problem(
+                            "yaml.duplicate_key",
+                            f"重复的键 {key!r}（首次出现在第 {first.line} 行）",
+                            _mark_pos(self.source_name, key_node.start_mark),
+                        )
+                    ]
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_pos[key] = _mark_pos(self.source_name, key_node.start_mark)
+        return result
+
+    def construct_sequence(self, node, deep=False):  # type: ignore[override]
+        result = LocList()
+        result.pos = _mark_pos(self.source_name, node.start_mark)
+        for child in node.value:
+            result.append(self.construct_object(child, deep=True))
+            result.item_pos.append(_mark_pos(self.source_name, child.start_mark))
+        return result
+
+
+# Plain mappings and sequences go through our constructors, always deep so the
+# positions exist before anyone reads the value.
+_LocatingLoader.add_constructor(
+    "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True)
+)
+_LocatingLoader.add_constructor(
+    "tag:yaml.org,2002:seq", lambda loader, node: loader.construct_sequence(node, deep=True)
+)
+
+
+def _check_size(text: str | bytes, name: str) -> None:
+    if len(text) > MAX_FILE_BYTES:
+        raise InputError(
+            [Problem("input.too_large", f"文件过大（{len(text)} 字节，上限 {MAX_FILE_BYTES} 字节）", Position(name, 1, 1))]
+        )
+
+
+def load_yaml_text(text: str, name: str) -> Any:
+    _check_size(text, name)
+    loader = _LocatingLoader(text)
+    loader.source_name = name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _mark_pos(name, mark) if mark else Position(name, 1, 1)
+        raise InputError([Problem("yaml.syntax", f"YAML 格式错误：{exc.problem or exc}", pos)]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem("yaml.syntax", f"YAML 格式错误：{exc}", Position(name, 1, 1))]) from None
+    finally:
+        loader.dispose()
+
+
+def _reject_duplicate_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateJsonKey(key)
+        seen[key] = value
+    return seen
+
+
+class _DuplicateJsonKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def load_json_text(text: str, name: str) -> Any:
+    _check_size(text, name)
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicate_pairs)
+    except _DuplicateJsonKey as exc:
+        raise InputError([Problem("json.duplicate_key", f"重复的键 {exc.key!r}", Position(name, 1, 1))]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem("json.syntax", f"JSON 格式错误：{exc.msg}", Position(name, exc.lineno, exc.colno))]
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError([Problem("input.unreadable", f"无法读取文件：{exc.strerror}", Position(str(path), 1, 1))]) from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            [Problem("input.too_large", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）", Position(str(path), 1, 1))]
+        )
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem("input.encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", Position(str(path), 1, 1))]
+        ) from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    return load_yaml_text(read_text(path), str(path))
+
+
+def position_of(root: Any, path: tuple[Any, ...], fallback: Position | None) -> Position | None:
+    """Walk a pydantic error location through LocDict/LocList to a position."""
+    node = root
+    best = getattr(root, "pos", None) or fallback
+    for step in path:
+        if isinstance(node, LocDict) and step in node:
+            best = node.key_pos.get(step, best)
+            node = node[step]
+        elif isinstance(node, LocList) and isinstance(step, int) and 0 <= step < len(node):
+            best = node.item_pos[step]
+            node = node[step]
+        else:
+            break
+        inner = getattr(node, "pos", None)
+        if inner is not None and not isinstance(node, (LocDict, LocList)):
+            best = inner
+    return best
