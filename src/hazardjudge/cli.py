@@ -1,0 +1,211 @@
+"""The ``hazardjudge`` command.
+
+Exit codes (stable, documented in docs/cli.md):
+
+==  ===========================================================
+0   judge: 未发现重大隐患; lint/test: clean
+1   judge: 存在重大隐患; lint: errors; test: failing cases
+2   judge: 无法判定 (undetermined)
+64  usage error (bad option or argument)
+65  input data error (facts that cannot be read)
+66  input file missing or unreadable
+70  internal error (a bug: please report it with the input)
+78  bundle error (criteria/rules folders do not load)
+==  ===========================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
+EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors, which would read as "undetermined"."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: 错误：{message}\n")
+
+
+def _bundle_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--criteria", type=Path, help="criteria 目录（默认：随包提供的判定标准）")
+    p.add_argument("--rules", type=Path, help="rules 目录（默认：随包提供的规则）")
+
+
+def _dirs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    root = getattr(args, "root", None)
+    criteria, rules = args.criteria, args.rules
+    if root is not None:
+        criteria = criteria or root / "criteria"
+        rules = rules or root / "rules"
+    return criteria, rules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hazardjudge", description="按已发布的判定标准判定重大事故隐患，并给出条款依据。")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    judge = sub.add_parser("judge", help="判定一次检查的事实")
+    judge.add_argument("file", help="检查记录（YAML 或 JSON）；- 表示标准输入")
+    judge.add_argument("--on", help="检查日期，如 2026-11-01（默认：记录中的 date，其次今天）")
+    judge.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复），如 city_gas")
+    judge.add_argument("--format", choices=("text", "json"), default="text")
+    judge.add_argument("--input-format", choices=("yaml", "json"), help="输入格式（默认自动识别）")
+    _bundle_args(judge)
+
+    lint = sub.add_parser("lint", help="校验 criteria、facts 和 rules")
+    lint.add_argument("root", nargs="?", type=Path, help="含 criteria/ 和 rules/ 的目录")
+    lint.add_argument("--strict", action="store_true", help="警告也视为错误")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    _bundle_args(lint)
+
+    test = sub.add_parser("test", help="运行规则旁的 YAML 测试用例")
+    test.add_argument("root", nargs="?", type=Path, help="含 criteria/ 和 rules/ 的目录")
+    test.add_argument("-v", "--verbose", action="store_true", help="列出每个用例")
+    _bundle_args(test)
+
+    sub.add_parser("schema", help="输出判定结果（verdict）的 JSON Schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"judge": _judge, "lint": _lint, "test": _test, "schema": _schema}[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _print_problems(problems, stream=sys.stderr) -> None:
+    for p in problems:
+        print(str(p), file=stream)
+
+
+def _load(args: argparse.Namespace):
+    from .api import load
+    from .errors import BundleError
+
+    try:
+        return load(*_dirs(args))
+    except BundleError as exc:
+        print("规则包无法加载：", file=sys.stderr)
+        _print_problems(exc.problems)
+        return None
+
+
+def _judge(args: argparse.Namespace) -> int:
+    from .errors import EngineError, InputError
+    from .inputs import parse_date, parse_inspection
+    from .models import OverallOutcome
+    from .rendering import render_text
+    from .yamlio import read_text
+
+    try:
+        if args.file == "-":
+            text, name = sys.stdin.read(), "<stdin>"
+        else:
+            path = Path(args.file)
+            if not path.is_file():
+                print(f"找不到检查记录文件：{path}", file=sys.stderr)
+                return EXIT_NOINPUT
+            text, name = read_text(path), str(path)
+        parsed = parse_inspection(text, name, args.input_format)
+        on = parse_date(args.on) if args.on else None
+    except InputError as exc:
+        _print_problems(exc.problems)
+        return EXIT_DATAERR
+    engine = _load(args)
+    if engine is None:
+        return EXIT_CONFIG
+    inspection = parsed.inspection
+    try:
+        answers = engine.read(inspection.facts, parsed.positions, name)
+        verdict = engine.judge(answers, on=on or inspection.on, sectors=args.sectors or inspection.sectors)
+    except InputError as exc:
+        print("检查记录中有无法识别的回答，未作判定：", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_DATAERR
+    except EngineError as exc:
+        print(f"内部错误：{exc}", file=sys.stderr)
+        return EXIT_SOFTWARE
+    if args.format == "json":
+        sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(verdict))
+    return {
+        OverallOutcome.major: EXIT_MAJOR,
+        OverallOutcome.none: EXIT_NONE,
+        OverallOutcome.undetermined: EXIT_UNDETERMINED,
+    }[verdict.outcome]
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from .api import Engine
+    from .errors import BundleError, EngineError
+    from .loading import load_bundle
+
+    try:
+        bundle = load_bundle(*_dirs(args))
+        Engine(bundle)  # compiling and creating the rulesets is part of the check
+        problems = list(bundle.warnings)
+        failed = args.strict and bool(problems)
+    except BundleError as exc:
+        problems, failed = exc.problems, True
+    except EngineError as exc:
+        print(f"durable_rules 拒绝了编译结果：{exc}", file=sys.stderr)
+        return EXIT_MAJOR
+    if args.format == "json":
+        out = [
+            {
+                "file": p.position.file if p.position else None,
+                "line": p.position.line if p.position else None,
+                "column": p.position.column if p.position else None,
+                "severity": p.severity,
+                "code": p.code,
+                "message": p.message,
+                "hint": p.hint,
+            }
+            for p in problems
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        _print_problems(problems, sys.stdout)
+        errors = sum(p.severity == "error" for p in problems)
+        print(f"{errors} 个错误，{len(problems) - errors} 个警告")
+    return EXIT_MAJOR if failed else EXIT_NONE
+
+
+def _test(args: argparse.Namespace) -> int:
+    from .testing import run_all
+
+    engine = _load(args)
+    if engine is None:
+        return EXIT_CONFIG
+    results = run_all(engine)
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        if args.verbose or not r.passed:
+            mark = "通过" if r.passed else "失败"
+            print(f"{mark}  {r.case.position}  {r.case.id}" + (f"：{r.message}" if r.message else ""))
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_MAJOR if failed else EXIT_NONE
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .models import Verdict
+
+    print(json.dumps(Verdict.model_json_schema(), ensure_ascii=False, indent=2))
+    return EXIT_NONE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Read an inspection (facts, date, sectors) from YAML or JSON text.
+
+Two shapes are accepted: a mapping with ``facts:`` (and optional ``date``,
+``sectors``, ``unit``), or a flat mapping whose keys are all fact ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import InputError, Problem
+from .models import Inspection
+from .yamlio import LocDict, Position, load_json_text, load_yaml_text
+
+STRUCTURED_KEYS = {"facts", "date", "sectors", "unit"}
+
+
+@dataclass
+class InspectionInput:
+    inspection: Inspection
+    positions: dict[str, Position] = field(default_factory=dict)
+    unit: dict[str, Any] = field(default_factory=dict)
+
+
+def detect_format(text: str) -> str:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    return "json" if stripped.startswith(("{", "[")) else "yaml"
+
+
+def _json_positions(text: str, keys: list[str], name: str) -> dict[str, Position]:
+    """json gives no positions; find each key's first quoted occurrence instead."""
+    out = {}
+    for key in keys:
+        idx = text.find(f'"{key}"')
+        if idx >= 0:
+            line = text.count("\n", 0, idx) + 1
+            col = idx - (text.rfind("\n", 0, idx) + 1) + 1
+            out[key] = Position(name, line, col)
+    return out
+
+
+def parse_inspection(text: str, name: str = "<stdin>", fmt: str | None = None) -> InspectionInput:
+    fmt = fmt or detect_format(text)
+    data = load_json_text(text, name) if fmt == "json" else load_yaml_text(text, name)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError([Problem("input.shape", "检查记录的顶层必须是“问题编号: 回答”的映射", Position(name, 1, 1))])
+    structured = "facts" in data
+    if structured:
+        extra = [k for k in data if k not in STRUCTURED_KEYS]
+        if extra:
+            raise InputError(
+                [Problem("input.unknown_key", f"未知的键 {k!r}（可用：facts、date、sectors、unit）", _pos(data, k, name)) for k in extra]
+            )
+        facts = data.get("facts") or {}
+        if not isinstance(facts, dict):
+            raise InputError([Problem("input.shape", "facts 必须是“问题编号: 回答”的映射", _pos(data, "facts", name))])
+        body = {"facts": dict(facts), "on": data.get("date"), "sectors": data.get("sectors")}
+        unit = data.get("unit") or {}
+    else:
+        facts = data
+        body = {"facts": dict(data)}
+        unit = {}
+    try:
+        inspection = Inspection.model_validate(body)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(s) for s in err["loc"])
+            problems.append(Problem("input.invalid", f"{where}：{err['msg']}", Position(name, 1, 1)))
+        raise InputError(problems) from None
+    if isinstance(facts, LocDict):
+        positions = dict(facts.key_pos)
+    else:
+        positions = _json_positions(text, list(facts), name)
+    if not isinstance(unit, dict):
+        raise InputError([Problem("input.shape", "unit 必须是映射（单位名称、地址等）", _pos(data, "unit", name))])
+    return InspectionInput(inspection, positions, dict(unit))
+
+
+def _pos(data: Any, key: str, name: str) -> Position:
+    if isinstance(data, LocDict) and key in data.key_pos:
+        return data.key_pos[key]
+    return Position(name, 1, 1)
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError([Problem("input.date", f"日期 {text!r} 无法识别，请写成 2026-11-01 的形式")]) from None

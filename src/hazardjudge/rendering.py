@@ -1,0 +1,36 @@
+"""Render verdicts for people. Templates get the verdict as data only.
+
+Jinja2 autoescapes HTML templates; user text (answers, unit names) is only
+ever a value passed into a template, never a template itself.
+"""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from .models import Outcome, Verdict
+
+_env = Environment(
+    loader=PackageLoader("hazardjudge", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+TYPE_HINTS = {"boolean": "是/否", "integer": "整数", "number": "数值", "date": "日期", "text": "文字"}
+
+
+def _answer_hint(question) -> str:
+    if question.values:
+        return "可选：" + "、".join(question.values.values())
+    hint = TYPE_HINTS.get(question.type.value, "")
+    return f"{hint}，单位：{question.unit}" if question.unit else hint
+
+
+_env.filters["answer_hint"] = _answer_hint
+
+
+def render_text(verdict: Verdict) -> str:
+    return _env.get_template("verdict.txt.j2").render(v=verdict, O=Outcome)
