@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +38,10 @@ from .models import (
     Sector,
 )
 
-#: durable rules per element ruleset; measured safe against error 303 (see tests/test_engine_limits.py)
+#: durable rules per element ruleset; measured safe against error 303 (tests/test_engine_lifecycle.py)
 DEFAULT_SLICE = 40
+#: attributes per asserted fact; the C core refuses more than 252 (error 302)
+MAX_ATTRIBUTES = 200
 
 NAMED_PREFIX = "_named."
 
@@ -59,6 +62,9 @@ class CompiledRuleset:
     name: str
     definition: dict[str, Any]
     fires: dict[str, Fire]
+    # Fact ids whose attributes this ruleset tests: only these are sent to it,
+    # which keeps each asserted fact under the C core's 252-attribute limit.
+    reads: dict[str, None] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,7 +75,7 @@ class TargetInfo:
     kind: str  # rule | combination | exclusion | scope
     major: bool
     cites: tuple[str, ...]
-    reads: tuple[str, ...]  # every fact the target's outcome can depend on
+    reads: tuple[str, ...]  # facts the target's own conditions read (the sector scope's are separate)
     source: RuleSource | None = None
 
 
@@ -89,6 +95,28 @@ class CompiledBundle:
     scope: CompiledRuleset
     scope_targets: dict[str, TargetInfo]
     documents: dict[str, CompiledDocument] = field(default_factory=dict)
+
+
+def engine_json(value: Any) -> str:
+    """JSON for the C core, whose parser rejects exponents (``1e-05`` fails with error 204)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("non-finite number")
+        text = format(Decimal(repr(value)), "f")
+        return text
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{engine_json(str(k))}:{engine_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(engine_json(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    raise TypeError(type(value))
 
 
 class _Namer:
@@ -154,6 +182,15 @@ class Compiler:
             rs.definition[name] = {"all": [{"m": self._pattern(conj)}]}
             facts = tuple(dict.fromkeys(f for atom in conj for f in atom.facts()))
             rs.fires[name] = fire_for(facts)
+            for f in facts:
+                rs.reads.setdefault(f)
+
+    def attribute_count(self, facts: Any) -> int:
+        bundle_facts = self.bundle.facts
+        return sum(
+            len(bundle_facts[f].values or {}) if f in bundle_facts and bundle_facts[f].type is FactType.set else 1
+            for f in facts
+        )
 
     # ----------------------------------------------------------------- scope
 
@@ -202,7 +239,12 @@ class Compiler:
         guards: dict[str, list[str]] = {}
         for s in exclusions:
             excl: Exclusion = s.item
-            targets = [r.item.id for r in rules + combos] if excl.applies_to == "all" else excl.applies_to
+            # An exclusion stops a *major* determination; counted elements stay 一般隐患.
+            targets = (
+                [r.item.id for r in rules if r.item.major] + [c.item.id for c in combos]
+                if excl.applies_to == "all"
+                else excl.applies_to
+            )
             for t in targets:
                 guards.setdefault(t, []).append(excl.id)
         member_of: dict[str, list[str]] = {}
@@ -212,15 +254,20 @@ class Compiler:
                     member_of.setdefault(e, []).append(f"{s.item.id}/{v.id}")
 
         def emit(body: dict[str, Any]) -> str:
-            return json.dumps(body, ensure_ascii=False, separators=(",", ":"))[1:-1]
+            return engine_json(body)[1:-1]
 
         targets: dict[str, TargetInfo] = {}
         slices: list[CompiledRuleset] = []
         current: CompiledRuleset | None = None
 
-        def ruleset() -> CompiledRuleset:
+        def ruleset(*conditions: Condition | None) -> CompiledRuleset:
             nonlocal current
-            if current is None or len(current.definition) >= self.slice_size:
+            needed = {f for c in conditions for f in referenced_facts(c)} | set(scope_facts)
+            if (
+                current is None
+                or len(current.definition) >= self.slice_size
+                or self.attribute_count(set(current.reads) | needed) > MAX_ATTRIBUTES
+            ):
                 current = CompiledRuleset(f"{key}#{len(slices)}", {}, {})
                 self._sentinel(current)
                 slices.append(current)
@@ -235,25 +282,25 @@ class Compiler:
             yes = tuple(emit({"t": "e", "v": v, "o": "T", "r": rule.id}) for v in variants)
             no = tuple(emit({"t": "e", "v": v, "o": "N", "r": rule.id}) for v in variants)
             guarded = rule.id in guards
-            rs = ruleset()
+            rs = ruleset(rule.when, rule.condition)
             t_outcome = None if guarded else Outcome.triggered
             t_emits = yes + ((emit({"t": "r", "r": rule.id}),) if guarded else ())
             self._add(rs, conjoin(ta, true_dnf(rule.condition)), lambda f, r=rule.id: Fire(r, t_outcome, f, t_emits))
             self._add(rs, conjoin(ta, false_dnf(rule.condition)), lambda f, r=rule.id: Fire(r, Outcome.not_triggered, f, no))
             self._add(rs, fa, lambda f, r=rule.id: Fire(r, Outcome.not_applicable, f, no))
-            reads = tuple(dict.fromkeys(scope_facts + referenced_facts(rule.when) + referenced_facts(rule.condition)))
+            reads = tuple(dict.fromkeys(referenced_facts(rule.when) + referenced_facts(rule.condition)))
             targets[rule.id] = TargetInfo(rule.id, "rule", rule.major, tuple(rule.cites), reads, s)
 
         for s in exclusions:
             excl = s.item
             ta, fa = true_dnf(scope), false_dnf(scope)
-            rs = ruleset()
+            rs = ruleset(excl.condition)
             yes_x = (emit({"t": "x", "x": excl.id, "o": "T"}),)
             no_x = (emit({"t": "x", "x": excl.id, "o": "F"}),)
             self._add(rs, conjoin(ta, true_dnf(excl.condition)), lambda f, x=excl.id: Fire(x, Outcome.triggered, f, yes_x))
             self._add(rs, conjoin(ta, false_dnf(excl.condition)), lambda f, x=excl.id: Fire(x, Outcome.not_triggered, f, no_x))
             self._add(rs, fa, lambda f, x=excl.id: Fire(x, Outcome.not_applicable, f, no_x))
-            reads = tuple(dict.fromkeys(scope_facts + referenced_facts(excl.condition)))
+            reads = tuple(dict.fromkeys(referenced_facts(excl.condition)))
             targets[excl.id] = TargetInfo(excl.id, "exclusion", False, tuple(excl.cites), reads, s)
 
         final = CompiledRuleset(f"{key}#final", {}, {})
@@ -262,13 +309,13 @@ class Compiler:
         for s in combos:
             combo: Combination = s.item
             guarded = combo.id in guards
-            reads: list[str] = list(scope_facts)
+            reads: list[str] = []
             variant_keys = []
             for v in combo.variants:
                 vkey = f"{combo.id}/{v.id}"
                 variant_keys.append(vkey)
                 applies = AllOf(all=[scope] + ([v.when] if v.when is not None else []))
-                rs = ruleset()
+                rs = ruleset(v.when)
                 va = (emit({"t": "va", "v": vkey}),)
                 vo_no = (emit({"t": "vo", "v": vkey, "o": "N"}),)
                 self._add(rs, true_dnf(applies), lambda f, c=combo.id: Fire(c, None, f, va))

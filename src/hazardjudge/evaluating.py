@@ -17,7 +17,6 @@ whose state is deleted afterwards, which keeps memory flat.
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import durable_rules_engine as dre
 
 from .answers import Answers
-from .compiling import NAMED_PREFIX, CompiledBundle, CompiledRuleset, Fire
+from .compiling import NAMED_PREFIX, CompiledBundle, CompiledRuleset, Fire, engine_json
 from .conditions import to_scalar
 from .errors import EngineError
 from .models import FactType, Outcome
@@ -92,67 +91,51 @@ class DurableEvaluator:
         self._handles: dict[str, _Handle] = {}
         self._groups: dict[str, list[str]] = {}
         self._finals: dict[str, str] = {}
-        self._reads: dict[str, list[tuple[str, Any]]] = {}
+        self._reads: dict[str, list[tuple[str, Any]]] = {}  # per ruleset name
         self._build()
 
     # ----------------------------------------------------------------- set-up
 
     def _build(self) -> None:
-        bundle = self.compiled.bundle
         self._create(self.compiled.scope)
         self._groups["scope"] = [self.compiled.scope.name]
-        self._reads["scope"] = self._reads_of([self.compiled.scope])
         for key, doc in self.compiled.documents.items():
             for rs in doc.element_rulesets:
                 self._create(rs)
             self._create(doc.final)
             self._groups[key] = [rs.name for rs in doc.element_rulesets]
             self._finals[key] = doc.final.name
-            self._reads[key] = self._reads_of(doc.element_rulesets + [doc.final])
-        del bundle
 
     def _create(self, rs: CompiledRuleset) -> None:
         name = f"{self._prefix}:{rs.name}"
         try:
-            handle = dre.create_ruleset(name, json.dumps(rs.definition, ensure_ascii=False))
+            handle = dre.create_ruleset(name, engine_json(rs.definition))
         except dre.error as exc:  # pragma: no cover - compiler output is tested
             raise EngineError(f"durable_rules 拒绝了规则集 {rs.name}：{exc}") from exc
         self._handles[rs.name] = _Handle(rs, handle)
+        self._reads[rs.name] = self._encoding(rs.reads)
 
-    def _reads_of(self, rulesets: list[CompiledRuleset]) -> list[tuple[str, Any]]:
-        """The facts whose attributes a group's rulesets can test, with how to encode each."""
-        facts: dict[str, None] = {}
-        for rs in rulesets:
-            for fire in rs.fires.values():
-                for f in fire.facts:
-                    facts.setdefault(f)
-        # Targets that are undetermined still need every fact their patterns test.
-        text = json.dumps([rs.definition for rs in rulesets])
+    def _encoding(self, reads: dict[str, None]) -> list[tuple[str, Any]]:
+        """How each fact a ruleset tests becomes attributes of the fact asserted into it."""
+        facts = self.compiled.bundle.facts
+        attributes = self.compiled.attributes
         out: list[tuple[str, Any]] = []
-        bundle = self.compiled.bundle
-        for fid, fact in bundle.facts.items():
-            if fact.type is FactType.set:
-                attrs = [(v, self.compiled.attributes[f"{fid}={v}"]) for v in fact.values or {}]
-                if any(f'"{a}"' in text for _, a in attrs):
-                    out.append((fid, attrs))
-            elif fact.type is not FactType.text:
-                attr = self.compiled.attributes[fid]
-                if f'"{attr}"' in text:
-                    out.append((fid, attr))
-        for sector in bundle.sectors:
-            attr = self.compiled.attributes[NAMED_PREFIX + sector]
-            if f'"{attr}"' in text:
-                out.append((NAMED_PREFIX + sector, attr))
+        for fid in reads:
+            fact = facts.get(fid)
+            if fact is not None and fact.type is FactType.set:
+                out.append((fid, [(v, attributes[f"{fid}={v}"]) for v in fact.values or {}]))
+            else:
+                out.append((fid, attributes[fid]))
         return out
 
     # ----------------------------------------------------------------- evaluation
 
-    def _body(self, group: str, answers: Answers, named: set[str]) -> dict[str, Any]:
+    def _message(self, ruleset: str, answers: Answers, named: set[str], sid: str) -> str:
         body: dict[str, Any] = {"t": "i"}
         values = answers.values
-        for fid, attr in self._reads[group]:
+        for fid, attr in self._reads[ruleset]:
             if fid.startswith(NAMED_PREFIX):
-                body[attr] = fid[len(NAMED_PREFIX):] in named
+                body[attr] = fid[len(NAMED_PREFIX) :] in named
             elif fid in values:
                 value = values[fid]
                 if isinstance(attr, list):
@@ -160,7 +143,8 @@ class DurableEvaluator:
                         body[a] = v in value
                 else:
                     body[attr] = to_scalar(value)
-        return body
+        body["sid"] = sid
+        return engine_json(body)
 
     def evaluate(self, answers: Answers, named: set[str], documents: list[str]) -> Evaluation:
         with self._lock:
@@ -171,19 +155,17 @@ class DurableEvaluator:
 
     def _run_group(self, group: str, answers: Answers, named: set[str]) -> dict[str, TargetOutcome]:
         sid = f"{next(self._sids)}"
-        body = self._body(group, answers, named)
-        body["sid"] = sid
-        inspection = json.dumps(body, ensure_ascii=False)
         recorder = _Recorder()
         pending: dict[str, None] = {}
         touched: list[int] = []
         final_name = self._finals.get(group)
         try:
             for name in self._groups[group]:
-                self._assert(self._handles[name], inspection, sid, recorder, pending, touched, inline=False)
+                message = self._message(name, answers, named, sid)
+                self._assert(self._handles[name], message, sid, recorder, pending, touched, inline=False)
             if final_name is not None:
                 final = self._handles[final_name]
-                self._assert(final, inspection, sid, recorder, pending, touched, inline=True)
+                self._assert(final, f'{{"t":"i","sid":"{sid}"}}', sid, recorder, pending, touched, inline=True)
                 for emitted in list(pending):
                     self._assert(final, f'{{"sid":"{sid}",{emitted}}}', sid, recorder, pending, touched, inline=True)
         finally:

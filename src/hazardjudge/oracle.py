@@ -72,7 +72,11 @@ class OracleEvaluator:
                 raw[excl.id] = U if c is None else (T if c else F)
             else:
                 raw[excl.id] = U
-            targets = [r.id for r in rules] + [c.id for c in combos] if excl.applies_to == "all" else excl.applies_to
+            targets = (
+                [r.id for r in rules if r.major] + [c.id for c in combos]
+                if excl.applies_to == "all"
+                else excl.applies_to
+            )
             for t in targets:
                 guards.setdefault(t, []).append(excl.id)
         for combo in combos:

@@ -75,9 +75,11 @@ class VerdictBuilder:
             out.append(FactValue(id=fid, question=fact.question, value=shown, display=display_value(fact, value)))
         return out
 
-    def _missing(self, info: TargetInfo) -> list[str]:
+    def _missing(self, info: TargetInfo, scope: TargetInfo | None = None) -> list[str]:
+        """Unanswered facts the target reads; the scope's too while applicability is open."""
+        reads = (scope.reads if scope else ()) + info.reads
         missing = [
-            f for f in info.reads if not f.startswith(NAMED_PREFIX) and f not in self.answers.values
+            f for f in dict.fromkeys(reads) if not f.startswith(NAMED_PREFIX) and f not in self.answers.values
         ]
         for f in missing:
             self.questions.setdefault(f)
@@ -163,7 +165,8 @@ class VerdictBuilder:
                 **common,
             )
         compiled_doc = self.compiled.documents[version.key]
-        results = [self._result(version, info, group) for info in compiled_doc.targets.values()]
+        open_scope = scope_info if applicability is Outcome.undetermined else None
+        results = [self._result(version, info, group, open_scope) for info in compiled_doc.targets.values()]
         gaps = _gaps(self.compiled, version)
         major_label = version.doc.major_label
         decisive = [r for r in results if r.kind != "exclusion" and r.major]
@@ -177,7 +180,9 @@ class VerdictBuilder:
             document=_doc_ref(version), outcome=outcome, outcome_label=text, results=results, gaps=gaps, **common
         )
 
-    def _result(self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome]) -> RuleResult:
+    def _result(
+        self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome], scope: TargetInfo | None
+    ) -> RuleResult:
         out = group.get(info.id)
         outcome = out.outcome if out else Outcome.undetermined
         item = info.source.item
@@ -205,7 +210,7 @@ class VerdictBuilder:
             finding=finding,
             rectification=rectification,
             facts=self._fact_values(list(dict.fromkeys(facts))),
-            missing=self._missing(info) if outcome is Outcome.undetermined else [],
+            missing=self._missing(info, scope) if outcome is Outcome.undetermined else [],
             excluded_by=list(out.excluded_by) if out else [],
             counts=counts,
         )

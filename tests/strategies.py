@@ -1,0 +1,51 @@
+"""hypothesis strategies that answer any subset of a bundle's questions with valid values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import strategies as st
+
+from hazardjudge.models import FactType
+
+DATES = [dt.date(2018, 6, 30), dt.date(2018, 7, 1), dt.date(2023, 9, 20), dt.date(2023, 9, 21), dt.date(2025, 10, 31), dt.date(2025, 11, 1), dt.date(2026, 11, 22)]
+
+
+def value_of(fact):
+    t = fact.type
+    if t is FactType.boolean:
+        return st.booleans()
+    if t in (FactType.integer, FactType.number):
+        lo = fact.min if fact.min is not None else -1000
+        hi = fact.max if fact.max is not None else 1000
+        # Edges matter most: thresholds in the rules are round numbers.
+        edges = st.sampled_from([v for v in (lo, hi, 0, 0.6, 0.75, 1, 1.05, 1.4, 500, 501) if lo <= v <= hi])
+        if t is FactType.integer:
+            return st.one_of(edges.map(int).filter(lambda v: lo <= v <= hi), st.integers(int(lo), int(hi)))
+        return st.one_of(edges, st.floats(lo, hi, allow_nan=False))
+    if t is FactType.enum:
+        return st.sampled_from(sorted(fact.values))
+    if t is FactType.set:
+        return st.lists(st.sampled_from(sorted(fact.values)), unique=True)
+    if t is FactType.date:
+        return st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))
+    return st.text(max_size=20)
+
+
+def answers(engine, exclude_constraint_violations=True):
+    """A dict of answers over a random subset of the engine's facts."""
+    facts = engine.bundle.facts
+    parts = {fid: st.one_of(st.none(), value_of(f)) for fid, f in sorted(facts.items())}
+
+    def clean(d):
+        out = {k: v for k, v in d.items() if v is not None}
+        kinds = out.get("site.kinds")
+        if exclude_constraint_violations and kinds and "other" in kinds and len(kinds) > 1:
+            out["site.kinds"] = ["other"]
+        return out
+
+    return st.fixed_dictionaries(parts).map(clean)
+
+
+def sectors(engine):
+    return st.one_of(st.none(), st.lists(st.sampled_from(sorted(engine.bundle.sectors)), min_size=1, unique=True))

@@ -1,0 +1,113 @@
+"""The traps recorded in shared/durable-rules-notes.md, each pinned by a test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+
+import durable_rules_engine as dre
+import pytest
+
+import hazardjudge
+from hazardjudge.models import OverallOutcome, Outcome
+
+from synthetic import synthetic_facts, write_synthetic
+
+ON = dt.date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    root = write_synthetic(tmp_path_factory.mktemp("synth"), 300)
+    return hazardjudge.load(root / "criteria", root / "rules")
+
+
+def test_300_rules_fully_answered_stay_under_the_alpha_node_limit(synthetic):
+    # One flat ruleset of 300 rules fails every assert with error 303; slicing avoids it.
+    verdict = synthetic.judge(synthetic_facts(300, 40), on=ON)
+    results = verdict.documents[0].results
+    assert sum(r.outcome is Outcome.triggered for r in results) == 40
+    assert all(r.outcome in (Outcome.triggered, Outcome.not_triggered) for r in results)
+
+
+def test_missing_reference_fact_is_undetermined_never_a_hit(demo):
+    # The C core compares against garbage when the referenced attribute is absent.
+    for width in (0.0, 0.5, 1.0, 99.0):
+        verdict = demo.judge({"demo.exit_width": width, "demo.closed": False}, on=dt.date(2020, 1, 1), sectors=["demo"])
+        exit_rule = next(r for r in verdict.documents[0].results if r.rule == "demo.exit")
+        assert exit_rule.outcome is Outcome.undetermined
+        assert exit_rule.missing == ["demo.exit_width_required"]
+
+
+def test_numeric_strings_are_converted_before_reaching_the_engine(shipped):
+    # The C core coerces across types ('99' > 100 came out true); answers are typed first.
+    verdict = shipped.judge(
+        {"gas.user_heavy_gas_underground_found": True, "gas.user_gas_relative_density": "0.6", "gas.user_heavy_gas_underground_handled": False},
+        on=ON,
+        sectors=["city_gas"],
+    )
+    rule = next(r for r in verdict.documents[0].results if r.rule == "city_gas.9-1")
+    assert rule.outcome is Outcome.not_triggered
+
+
+def test_sessions_are_deleted_so_the_1024_live_session_limit_is_never_hit(shipped):
+    evaluator = shipped._evaluator
+    for i in range(1500):  # more than the 1024 live sessions a ruleset allows
+        shipped.judge({} if i % 2 else {"gas.odorized": True}, on=ON)
+    handle = next(iter(evaluator._handles.values())).handle
+    with pytest.raises(dre.error):
+        dre.get_state(handle, "0")
+
+
+def test_evaluations_where_nothing_matches_do_not_crash_on_delete(shipped):
+    # delete_state segfaults when no action ran for a session; the sentinel rule always runs one.
+    for _ in range(200):
+        assert shipped.judge({"site.kinds": ["other"]}, on=ON).outcome is OverallOutcome.undetermined
+
+
+def test_threads_get_the_same_verdicts_as_a_single_thread(shipped):
+    rng = random.Random(7)
+    keys = sorted(f for f, d in shipped.bundle.facts.items() if d.type.value == "boolean")
+    cases = [{k: rng.choice([True, False]) for k in rng.sample(keys, 10)} for _ in range(40)]
+    expected = [shipped.judge(c, on=ON).model_dump_json() for c in cases]
+    errors: list[str] = []
+
+    def work(offset: int) -> None:
+        for j in range(len(cases)):
+            k = (j + offset) % len(cases)
+            if shipped.judge(cases[k], on=ON).model_dump_json() != expected[k]:
+                errors.append(f"thread {offset} case {k}")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_two_engines_on_different_folders_coexist(shipped, demo):
+    a = shipped.judge({"gas.license_held": False}, on=ON, sectors=["city_gas"])
+    b = demo.judge({"demo.grade": "a", "demo.people": 600}, on=ON, sectors=["demo"])
+    c = shipped.judge({"gas.license_held": False}, on=ON, sectors=["city_gas"])
+    assert a == c
+    assert a.outcome is OverallOutcome.major and b.outcome is OverallOutcome.major
+
+
+def test_two_engines_on_the_same_folders_are_independent():
+    first, second = hazardjudge.load(), hazardjudge.load()
+    assert first._evaluator._prefix != second._evaluator._prefix
+    for i in range(50):
+        v1 = first.judge({"gas.odorized": bool(i % 2)}, on=ON, sectors=["city_gas"])
+        v2 = second.judge({"gas.odorized": not (i % 2)}, on=ON, sectors=["city_gas"])
+        assert v1.outcome != v2.outcome or v1.outcome is OverallOutcome.undetermined
+
+
+def test_version_by_date_and_no_silent_fallback(demo):
+    facts = {"demo.kinds": ["demo_place"]}
+    before = demo.judge(facts, on=dt.date(2018, 6, 30)).documents[0]
+    assert before.outcome.value == "no_version_in_force" and before.document is None
+    last_day = demo.judge(facts, on=dt.date(2025, 10, 31)).documents[0]
+    first_day = demo.judge(facts, on=dt.date(2025, 11, 1)).documents[0]
+    assert (last_day.document.version, first_day.document.version) == ("2017", "2025")
