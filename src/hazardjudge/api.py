@@ -27,6 +27,7 @@ class Engine:
         self.bundle = bundle
         self.compiled: CompiledBundle = compile_bundle(bundle)
         self._evaluator = DurableEvaluator(self.compiled)
+        self._citations: dict = {}  # ClauseRefs are immutable; build each once per engine
 
     # ----------------------------------------------------------------- inputs
 
@@ -78,7 +79,7 @@ class Engine:
             answers = self.read(facts)
         on = on or dt.date.today()
         evaluation, chosen, named = self.evaluate(answers, on, sectors)
-        return VerdictBuilder(self.compiled, answers, on, named).build(evaluation, chosen)
+        return VerdictBuilder(self.compiled, answers, on, named, self._citations).build(evaluation, chosen)
 
 
 _default: Engine | None = None

@@ -85,9 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _print_problems(problems, stream=sys.stderr) -> None:
+def _print_problems(problems, stream=None) -> None:
     for p in problems:
-        print(str(p), file=stream)
+        print(str(p), file=stream or sys.stderr)
 
 
 def _load(args: argparse.Namespace):

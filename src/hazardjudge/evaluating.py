@@ -116,35 +116,38 @@ class DurableEvaluator:
         self._reads[rs.name] = self._encoding(rs.reads)
 
     def _encoding(self, reads: dict[str, None]) -> list[tuple[str, Any]]:
-        """How each fact a ruleset tests becomes attributes of the fact asserted into it."""
+        """How each fact a ruleset tests becomes attributes of the fact asserted into it.
+
+        Each entry is (fact id, '"attr":') or, for a set fact, (fact id, [(value, '"attr":'), …]);
+        the quoted keys are prepared once so a message is a plain join on the hot path.
+        """
         facts = self.compiled.bundle.facts
         attributes = self.compiled.attributes
         out: list[tuple[str, Any]] = []
         for fid in reads:
             fact = facts.get(fid)
             if fact is not None and fact.type is FactType.set:
-                out.append((fid, [(v, attributes[f"{fid}={v}"]) for v in fact.values or {}]))
+                out.append((fid, [(v, f'"{attributes[f"{fid}={v}"]}":') for v in fact.values or {}]))
             else:
-                out.append((fid, attributes[fid]))
+                out.append((fid, f'"{attributes[fid]}":'))
         return out
 
     # ----------------------------------------------------------------- evaluation
 
     def _message(self, ruleset: str, answers: Answers, named: set[str], sid: str) -> str:
-        body: dict[str, Any] = {"t": "i"}
+        parts = ['{"t":"i"']
         values = answers.values
-        for fid, attr in self._reads[ruleset]:
+        for fid, key in self._reads[ruleset]:
             if fid.startswith(NAMED_PREFIX):
-                body[attr] = fid[len(NAMED_PREFIX) :] in named
+                parts.append(key + ("true" if fid[len(NAMED_PREFIX) :] in named else "false"))
             elif fid in values:
                 value = values[fid]
-                if isinstance(attr, list):
-                    for v, a in attr:
-                        body[a] = v in value
+                if isinstance(key, list):
+                    parts.extend(k + ("true" if v in value else "false") for v, k in key)
                 else:
-                    body[attr] = to_scalar(value)
-        body["sid"] = sid
-        return engine_json(body)
+                    parts.append(key + engine_json(to_scalar(value)))
+        parts.append(f'"sid":"{sid}"}}')
+        return ",".join(parts)
 
     def evaluate(self, answers: Answers, named: set[str], documents: list[str]) -> Evaluation:
         with self._lock:

@@ -57,22 +57,39 @@ def fill(template: str, compiled: CompiledBundle, answers: Answers) -> str:
 
 
 class VerdictBuilder:
-    def __init__(self, compiled: CompiledBundle, answers: Answers, on: dt.date, named: set[str]) -> None:
+    def __init__(
+        self,
+        compiled: CompiledBundle,
+        answers: Answers,
+        on: dt.date,
+        named: set[str],
+        citation_cache: dict | None = None,
+    ) -> None:
         self.compiled = compiled
+        self.citation_cache = citation_cache if citation_cache is not None else {}
         self.answers = answers
         self.on = on
         self.named = named
         self.questions: dict[str, None] = {}
+        self._shown: dict[str, FactValue] = {}
 
     def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
         out = []
         for fid in ids:
-            fact = self.compiled.bundle.facts.get(fid)
-            if fact is None or fid not in self.answers.values:
-                continue  # named-sector flags and unanswered facts are not answers
-            value = self.answers.values[fid]
-            shown = sorted(value) if isinstance(value, frozenset) else value
-            out.append(FactValue(id=fid, question=fact.question, value=shown, display=display_value(fact, value)))
+            shown = self._shown.get(fid)
+            if shown is None:
+                fact = self.compiled.bundle.facts.get(fid)
+                if fact is None or fid not in self.answers.values:
+                    continue  # named-sector flags and unanswered facts are not answers
+                value = self.answers.values[fid]
+                shown = FactValue.model_construct(
+                    id=fid,
+                    question=fact.question,
+                    value=sorted(value) if isinstance(value, frozenset) else value,
+                    display=display_value(fact, value),
+                )
+                self._shown[fid] = shown  # one immutable FactValue per answer, shared by every result
+            out.append(shown)
         return out
 
     def _missing(self, info: TargetInfo, scope: TargetInfo | None = None) -> list[str]:
@@ -86,12 +103,16 @@ class VerdictBuilder:
         return missing
 
     def _citations(self, version: DocumentVersion, cites: tuple[str, ...] | list[str]) -> list[ClauseRef]:
+        key = (version.key, tuple(cites))
+        cached = self.citation_cache.get(key)
+        if cached is not None:
+            return list(cached)
         doc = version.doc
         refs = []
         for cid in cites:
             clause = version.clauses[cid].clause
             refs.append(
-                ClauseRef(
+                ClauseRef.model_construct(
                     document=doc.document,
                     version=doc.version,
                     number=doc.number,
@@ -100,6 +121,7 @@ class VerdictBuilder:
                     verification=clause.verification.status,
                 )
             )
+        self.citation_cache[key] = tuple(refs)
         return refs
 
     def build(self, evaluation: Evaluation, sectors: list[str]) -> Verdict:
@@ -201,7 +223,8 @@ class VerdictBuilder:
         facts = out.facts if out else ()
         if isinstance(item, Combination) and outcome is not Outcome.undetermined:
             facts = tuple(f for c in counts for e in c.elements for f in group[e].facts)
-        return RuleResult(
+        # Output models are built from checked data: skip re-validation on the hot path.
+        return RuleResult.model_construct(
             rule=info.id,
             kind=info.kind,
             major=info.major,
@@ -224,7 +247,7 @@ def _counts(combo: Combination, group: dict[str, TargetOutcome]) -> list[CountDe
         counted = [e for e in v.elements if e in group and group[e].outcome is Outcome.triggered]
         undecided = [e for e in v.elements if e not in group]
         details.append(
-            CountDetail(
+            CountDetail.model_construct(
                 variant=v.id,
                 label=v.label,
                 threshold=v.at_least,
