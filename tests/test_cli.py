@@ -122,3 +122,32 @@ def test_schema_command_matches_published_schema(capsys):
     assert main(["schema"]) == 0
     published = Path(__file__).parents[1] / "docs" / "verdict.schema.json"
     assert json.loads(capsys.readouterr().out) == json.loads(published.read_text(encoding="utf-8"))
+
+
+def test_alias_bomb_in_an_inspection_is_refused(capsys, monkeypatch):
+    bomb = "a: &a [1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nfacts: {gas.odorized: true}\n"
+    assert run(["judge", "-"], bomb, monkeypatch) == 65
+    assert "yaml.alias" in capsys.readouterr().err
+
+
+def test_oversized_inspection_file_is_refused(capsys, tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * (5 * 1024 * 1024), encoding="utf-8")
+    assert main(["judge", str(big)]) == 65
+    assert "input.too_large" in capsys.readouterr().err
+
+
+def test_not_utf8_input_is_refused(capsys, tmp_path):
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("gas.odorized: 是\n".encode("gbk"))
+    assert main(["judge", str(path)]) == 65
+    assert "UTF-8" in capsys.readouterr().err
+
+
+def test_rule_cases_are_collected_by_pytest_one_id_per_case():
+    root = Path(__file__).parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-o", "addopts=", "-q", str(root / "rules" / "city_gas" / "art04_management.yaml")],
+        capture_output=True, text=True, cwd=root,
+    )
+    assert "art04_management.yaml::city_gas.4-1::无许可证" in proc.stdout, proc.stdout + proc.stderr
