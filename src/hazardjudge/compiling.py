@@ -22,7 +22,7 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import DNF, Atom, conjoin, false_dnf, to_scalar, true_dnf
+from .conditions import DNF, Atom, conjoin, false_dnf, referenced_facts, to_scalar, true_dnf
 from .loading import Bundle, RuleSource
 from .models import (
     AllOf,
@@ -176,12 +176,13 @@ class Compiler:
             tests.extend(self._test(atom))
         return tests[0] if len(tests) == 1 else {"$and": tests}
 
-    def _add(self, rs: CompiledRuleset, dnf: DNF, fire_for: Any) -> None:
+    def _add(self, rs: CompiledRuleset, dnf: DNF, target: str, outcome: Outcome | None, emits: tuple[str, ...] = ()) -> None:
+        """One durable rule per conjunction, each meaning ``target`` has ``outcome``."""
         for conj in dnf:
             name = self.name("r")
             rs.definition[name] = {"all": [{"m": self._pattern(conj)}]}
             facts = tuple(dict.fromkeys(f for atom in conj for f in atom.facts()))
-            rs.fires[name] = fire_for(facts)
+            rs.fires[name] = Fire(target, outcome, facts, emits)
             for f in facts:
                 rs.reads.setdefault(f)
 
@@ -205,10 +206,8 @@ class Compiler:
         for sid, loc in self.bundle.sectors.items():
             cond = self.scope_condition(loc.model)
             target = f"scope:{sid}"
-            self._add(scope, true_dnf(cond), lambda f, t=target: Fire(t, Outcome.triggered, f))
-            self._add(scope, false_dnf(cond), lambda f, t=target: Fire(t, Outcome.not_applicable, f))
-            from .conditions import referenced_facts
-
+            self._add(scope, true_dnf(cond), target, Outcome.triggered)
+            self._add(scope, false_dnf(cond), target, Outcome.not_applicable)
             scope_targets[target] = TargetInfo(target, "scope", False, (), tuple(referenced_facts(cond)))
         out = CompiledBundle(self.bundle, self.attrs, scope, scope_targets)
         for key, version in self.bundle.documents.items():
@@ -227,8 +226,6 @@ class Compiler:
     # ----------------------------------------------------------------- one document version
 
     def _document(self, key: str, sector: Sector) -> CompiledDocument:
-        from .conditions import referenced_facts
-
         sources = self.bundle.items_of(key)
         scope = self.scope_condition(sector)
         rules = [s for s in sources if isinstance(s.item, Rule)]
@@ -285,9 +282,9 @@ class Compiler:
             rs = ruleset(rule.when, rule.condition)
             t_outcome = None if guarded else Outcome.triggered
             t_emits = yes + ((emit({"t": "r", "r": rule.id}),) if guarded else ())
-            self._add(rs, conjoin(ta, true_dnf(rule.condition)), lambda f, r=rule.id: Fire(r, t_outcome, f, t_emits))
-            self._add(rs, conjoin(ta, false_dnf(rule.condition)), lambda f, r=rule.id: Fire(r, Outcome.not_triggered, f, no))
-            self._add(rs, fa, lambda f, r=rule.id: Fire(r, Outcome.not_applicable, f, no))
+            self._add(rs, conjoin(ta, true_dnf(rule.condition)), rule.id, t_outcome, t_emits)
+            self._add(rs, conjoin(ta, false_dnf(rule.condition)), rule.id, Outcome.not_triggered, no)
+            self._add(rs, fa, rule.id, Outcome.not_applicable, no)
             reads = tuple(dict.fromkeys(referenced_facts(rule.when) + referenced_facts(rule.condition)))
             targets[rule.id] = TargetInfo(rule.id, "rule", rule.major, tuple(rule.cites), reads, s)
 
@@ -297,9 +294,9 @@ class Compiler:
             rs = ruleset(excl.condition)
             yes_x = (emit({"t": "x", "x": excl.id, "o": "T"}),)
             no_x = (emit({"t": "x", "x": excl.id, "o": "F"}),)
-            self._add(rs, conjoin(ta, true_dnf(excl.condition)), lambda f, x=excl.id: Fire(x, Outcome.triggered, f, yes_x))
-            self._add(rs, conjoin(ta, false_dnf(excl.condition)), lambda f, x=excl.id: Fire(x, Outcome.not_triggered, f, no_x))
-            self._add(rs, fa, lambda f, x=excl.id: Fire(x, Outcome.not_applicable, f, no_x))
+            self._add(rs, conjoin(ta, true_dnf(excl.condition)), excl.id, Outcome.triggered, yes_x)
+            self._add(rs, conjoin(ta, false_dnf(excl.condition)), excl.id, Outcome.not_triggered, no_x)
+            self._add(rs, fa, excl.id, Outcome.not_applicable, no_x)
             reads = tuple(dict.fromkeys(referenced_facts(excl.condition)))
             targets[excl.id] = TargetInfo(excl.id, "exclusion", False, tuple(excl.cites), reads, s)
 
@@ -318,8 +315,8 @@ class Compiler:
                 rs = ruleset(v.when)
                 va = (emit({"t": "va", "v": vkey}),)
                 vo_no = (emit({"t": "vo", "v": vkey, "o": "N"}),)
-                self._add(rs, true_dnf(applies), lambda f, c=combo.id: Fire(c, None, f, va))
-                self._add(rs, false_dnf(applies), lambda f, c=combo.id: Fire(c, None, f, vo_no))
+                self._add(rs, true_dnf(applies), combo.id, None, va)
+                self._add(rs, false_dnf(applies), combo.id, None, vo_no)
                 reads += referenced_facts(v.when)
                 for e in v.elements:
                     reads += targets[e].reads

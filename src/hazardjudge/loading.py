@@ -8,17 +8,20 @@ and surface in verdicts as gaps.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, Iterable, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .conditions import ConditionTooLarge, false_dnf, iter_leaves, true_dnf
+from .conditions import ConditionTooLarge, false_dnf, iter_leaves, referenced_facts, true_dnf
 from .errors import BundleError, InputError, Problem, suggest
 from .models import (
+    COMPARISONS,
+    PLACEHOLDER,
     Clause,
     Combination,
     Condition,
@@ -33,7 +36,7 @@ from .models import (
     RuleFile,
     Sector,
 )
-from .yamlio import LocDict, Position, load_yaml_file, position_of
+from .yamlio import Position, load_yaml_file, position_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -224,14 +227,10 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             names.add(f.alias or name)
             for sub in _submodels(f.annotation):
                 stack.append(sub)
-    from .models import COMPARISONS
-
     return sorted(names | set(COMPARISONS))
 
 
 def _submodels(annotation: Any) -> Iterable[type[BaseModel]]:
-    from typing import get_args
-
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield annotation
     for arg in get_args(annotation):
@@ -285,33 +284,7 @@ def _load_criteria(bundle: Bundle, cdir: Path, problems: list[Problem]) -> None:
             other = bundle.documents[doc.key].located.path
             problems.append(Problem("criteria.duplicate_version", f"{doc.key} 已在 {other} 中定义", loc.pos("version")))
             continue
-        clauses: dict[str, ClauseEntry] = {}
-        source_ids = {s.id for s in doc.sources}
-
-        def walk(items: list[Clause], parent: str | None, steps: tuple[Any, ...]) -> None:
-            for i, clause in enumerate(items):
-                here = steps + (i,)
-                pos = loc.pos(*here, "id")
-                if clause.id in clauses:
-                    problems.append(Problem("criteria.duplicate_clause", f"条款编号 {clause.id} 重复", pos))
-                if parent is not None and not clause.id.startswith(parent):
-                    problems.append(
-                        Problem("criteria.clause_nesting", f"条款 {clause.id} 的编号应以上级条款 {parent} 开头", pos)
-                    )
-                for s in clause.verification.sources:
-                    if s not in source_ids:
-                        problems.append(
-                            Problem(
-                                "criteria.unknown_source",
-                                f"未在 sources 中声明的来源 {s!r}",
-                                loc.pos(*here, "verification", "sources"),
-                                suggest(s, source_ids),
-                            )
-                        )
-                clauses[clause.id] = ClauseEntry(clause, parent, pos)
-                walk(clause.clauses, clause.id, here + ("clauses",))
-
-        walk(doc.clauses, None, ("clauses",))
+        clauses = _index_clauses(loc, problems)
         bundle.documents[doc.key] = DocumentVersion(doc, loc, clauses)
 
     # Versions of one document must tile time: an overlap makes "the version in
@@ -339,6 +312,36 @@ def _load_criteria(bundle: Bundle, cdir: Path, problems: list[Problem]) -> None:
                         severity="warning",
                     )
                 )
+
+
+def _index_clauses(loc: Located, problems: list[Problem]) -> dict[str, ClauseEntry]:
+    """Flatten the clause tree by citation id, checking ids, nesting and sources on the way."""
+    doc: CriteriaDocument = loc.model
+    clauses: dict[str, ClauseEntry] = {}
+    source_ids = {s.id for s in doc.sources}
+    stack: list[tuple[Clause, str | None, tuple[Any, ...]]] = [
+        (c, None, ("clauses", i)) for i, c in reversed(list(enumerate(doc.clauses)))
+    ]
+    while stack:
+        clause, parent, here = stack.pop()
+        pos = loc.pos(*here, "id")
+        if clause.id in clauses:
+            problems.append(Problem("criteria.duplicate_clause", f"条款编号 {clause.id} 重复", pos))
+        if parent is not None and not clause.id.startswith(parent):
+            problems.append(Problem("criteria.clause_nesting", f"条款 {clause.id} 的编号应以上级条款 {parent} 开头", pos))
+        for s in clause.verification.sources:
+            if s not in source_ids:
+                problems.append(
+                    Problem(
+                        "criteria.unknown_source",
+                        f"未在 sources 中声明的来源 {s!r}",
+                        loc.pos(*here, "verification", "sources"),
+                        suggest(s, source_ids),
+                    )
+                )
+        clauses[clause.id] = ClauseEntry(clause, parent, pos)
+        stack.extend((c, clause.id, here + ("clauses", i)) for i, c in reversed(list(enumerate(clause.clauses))))
+    return clauses
 
 
 def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem]) -> None:
@@ -384,7 +387,7 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
     for loc in bundle.constraints:
         for i, c in enumerate(loc.model.constraints):
             _check_condition(bundle, c.condition, loc, ("constraints", i, "condition"), problems)
-    for sid, loc in bundle.sectors.items():
+    for loc in bundle.sectors.values():
         sector: Sector = loc.model
         if not bundle.versions_of(sector.document):
             problems.append(
@@ -556,8 +559,6 @@ def _check_condition(bundle: Bundle, cond: Condition, loc: Located, steps: tuple
 
 
 def _literal_problem(fact: FactDef, v: Any) -> str | None:
-    import datetime as dt
-
     t = fact.type
     if t is FactType.boolean and not isinstance(v, bool):
         return f"{fact.id} 是是非题，比较值必须是 true/false，而不是 {v!r}"
@@ -611,16 +612,13 @@ def _report_gaps(bundle: Bundle, problems: list[Problem]) -> None:
 
 
 def _report_unused_facts(bundle: Bundle, problems: list[Problem]) -> None:
-    from .conditions import referenced_facts
-    import re
-
     used: set[str] = set()
     conditions: list[Condition | None] = [s.model.applies_when for s in bundle.sectors.values()]
     for src in bundle.items.values():
         item = src.item
         if isinstance(item, Rule):
             conditions += [item.when, item.condition]
-            used.update(re.findall(r"\{([a-z0-9_.]+)\}", item.finding))
+            used.update(PLACEHOLDER.findall(item.finding))
         elif isinstance(item, Exclusion):
             conditions.append(item.condition)
         else:
@@ -635,7 +633,7 @@ def _report_unused_facts(bundle: Bundle, problems: list[Problem]) -> None:
     for src in bundle.items.values():
         item = src.item
         if isinstance(item, Rule):
-            for name in re.findall(r"\{([a-z0-9_.]+)\}", item.finding):
+            for name in PLACEHOLDER.findall(item.finding):
                 if name not in bundle.facts:
                     problems.append(
                         Problem("rules.unknown_placeholder", f"结论文字中的 {{{name}}} 不是已定义的事实", src.pos("finding"), suggest(name, bundle.facts))

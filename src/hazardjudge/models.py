@@ -8,6 +8,7 @@ JSON form is published with a schema version (:data:`VERDICT_SCHEMA_VERSION`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
@@ -22,6 +23,9 @@ from pydantic import (
 )
 
 VERDICT_SCHEMA_VERSION = "1.0"
+
+#: ``{fact.id}`` in a finding text is replaced by the displayed answer (plain substitution).
+PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=80)]
 RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_\-]+)*$", max_length=80)]

@@ -18,6 +18,7 @@ from .compiling import NAMED_PREFIX, CompiledBundle, TargetInfo
 from .evaluating import Evaluation, TargetOutcome
 from .loading import DocumentVersion
 from .models import (
+    PLACEHOLDER,
     ClauseGap,
     ClauseRef,
     Combination,
@@ -34,7 +35,6 @@ from .models import (
     Verdict,
 )
 
-_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 GENERIC_LABEL = "重大事故隐患"
 
 
@@ -53,7 +53,7 @@ def fill(template: str, compiled: CompiledBundle, answers: Answers) -> str:
         fact = compiled.bundle.facts.get(match.group(1))
         return display_value(fact, answers.values.get(fact.id)) if fact else match.group(0)
 
-    return _PLACEHOLDER.sub(one, template)
+    return PLACEHOLDER.sub(one, template)
 
 
 class VerdictBuilder:
