@@ -417,6 +417,12 @@ class RuleResult(_Out):
     counts: list[CountDetail] = Field(default_factory=list)
 
 
+class Applicability(str, Enum):
+    applicable = "applicable"
+    not_applicable = "not_applicable"
+    undetermined = "undetermined"
+
+
 class GapReason(str, Enum):
     not_encoded = "not_encoded"
     unverified = "unverified"
@@ -432,7 +438,7 @@ class DocumentResult(_Out):
     sector: str
     sector_title: str
     document: DocumentRef | None
-    applicability: Outcome
+    applicability: Applicability
     applicability_facts: list[FactValue] = Field(default_factory=list)
     named_by_caller: bool
     outcome: DocumentOutcome

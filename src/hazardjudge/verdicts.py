@@ -19,6 +19,7 @@ from .evaluating import Evaluation, TargetOutcome
 from .loading import DocumentVersion
 from .models import (
     PLACEHOLDER,
+    Applicability,
     ClauseGap,
     ClauseRef,
     Combination,
@@ -166,7 +167,10 @@ class VerdictBuilder:
     ) -> DocumentResult:
         sector_model = self.compiled.bundle.sectors[sector].model
         scope_info = self.compiled.scope_targets[f"scope:{sector}"]
-        applicability = scope.outcome if scope else Outcome.undetermined
+        applicability = {
+            Outcome.triggered: Applicability.applicable,
+            Outcome.not_applicable: Applicability.not_applicable,
+        }.get(scope.outcome if scope else Outcome.undetermined, Applicability.undetermined)
         common = dict(
             sector=sector,
             sector_title=sector_model.title,
@@ -174,10 +178,10 @@ class VerdictBuilder:
             applicability_facts=self._fact_values(scope.facts if scope else ()),
             named_by_caller=sector in self.named,
         )
-        if applicability is Outcome.not_applicable:
+        if applicability is Applicability.not_applicable:
             ref = _doc_ref(version) if version else None
             return DocumentResult(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label="不适用", **common)
-        if applicability is Outcome.undetermined:
+        if applicability is Applicability.undetermined:
             self._missing(scope_info)
         if version is None:
             return DocumentResult(
@@ -187,14 +191,14 @@ class VerdictBuilder:
                 **common,
             )
         compiled_doc = self.compiled.documents[version.key]
-        open_scope = scope_info if applicability is Outcome.undetermined else None
+        open_scope = scope_info if applicability is Applicability.undetermined else None
         results = [self._result(version, info, group, open_scope) for info in compiled_doc.targets.values()]
         gaps = _gaps(self.compiled, version)
         major_label = version.doc.major_label
         decisive = [r for r in results if r.kind != "exclusion" and r.major]
         if any(r.outcome is Outcome.triggered for r in decisive):
             outcome, text = DocumentOutcome.major, f"存在{major_label}"
-        elif applicability is not Outcome.triggered or gaps or any(r.outcome is Outcome.undetermined for r in decisive):
+        elif applicability is not Applicability.applicable or gaps or any(r.outcome is Outcome.undetermined for r in decisive):
             outcome, text = DocumentOutcome.undetermined, "无法判定"
         else:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
