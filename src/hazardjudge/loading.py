@@ -441,16 +441,7 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                     continue
                 bundle.items[item.id] = src
                 local_ids.add(item.id)
-                for j, clause in enumerate(item.cites):
-                    if clause not in version.clauses:
-                        problems.append(
-                            Problem(
-                                "rules.unknown_clause",
-                                f"{key} 中没有条款 {clause!r}",
-                                src.pos("cites", j),
-                                suggest(clause, version.clauses),
-                            )
-                        )
+                _check_cites(item.cites, version, src, ("cites",), problems)
                 if isinstance(item, Rule):
                     if item.when is not None:
                         _check_condition(bundle, item.when, loc, (group, i, "when"), problems)
@@ -461,21 +452,27 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                     for k, variant in enumerate(item.variants):
                         if variant.when is not None:
                             _check_condition(bundle, variant.when, loc, (group, i, "variants", k, "when"), problems)
-                        for j, clause in enumerate(variant.cites):
-                            if clause not in version.clauses:
-                                problems.append(
-                                    Problem(
-                                        "rules.unknown_clause",
-                                        f"{key} 中没有条款 {clause!r}",
-                                        src.pos("variants", k, "cites", j),
-                                        suggest(clause, version.clauses),
-                                    )
-                                )
+                        _check_cites(variant.cites, version, src, ("variants", k, "cites"), problems)
                 _check_tests(item, src, problems)
         _check_references(bundle, rf, loc, local_ids, problems)
 
     _report_gaps(bundle, problems)
     _report_unused_facts(bundle, problems)
+
+
+def _check_cites(
+    cites: list[str], version: DocumentVersion, src: RuleSource, steps: tuple[Any, ...], problems: list[Problem]
+) -> None:
+    for j, clause in enumerate(cites):
+        if clause not in version.clauses:
+            problems.append(
+                Problem(
+                    "rules.unknown_clause",
+                    f"{version.key} 中没有条款 {clause!r}",
+                    src.pos(*steps, j),
+                    suggest(clause, version.clauses),
+                )
+            )
 
 
 def _check_references(bundle: Bundle, rf: RuleFile, loc: Located, local: set[str], problems: list[Problem]) -> None:

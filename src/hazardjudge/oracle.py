@@ -55,23 +55,9 @@ class OracleEvaluator:
         combos = [s.item for s in sources if isinstance(s.item, Combination)]
         exclusions = [s.item for s in sources if isinstance(s.item, Exclusion)]
         for rule in rules:
-            applies = evaluate(AllOf(all=[scope] + ([rule.when] if rule.when else [])), values)
-            if applies is False:
-                raw[rule.id] = NA
-            elif applies is True:
-                c = evaluate(rule.condition, values)
-                raw[rule.id] = U if c is None else (T if c else F)
-            else:
-                raw[rule.id] = U
+            raw[rule.id] = _gated(AllOf(all=[scope] + ([rule.when] if rule.when else [])), rule.condition, values)
         for excl in exclusions:
-            applies = evaluate(scope, values)
-            if applies is False:
-                raw[excl.id] = NA
-            elif applies is True:
-                c = evaluate(excl.condition, values)
-                raw[excl.id] = U if c is None else (T if c else F)
-            else:
-                raw[excl.id] = U
+            raw[excl.id] = _gated(scope, excl.condition, values)
             targets = (
                 [r.id for r in rules if r.major] + [c.id for c in combos]
                 if excl.applies_to == "all"
@@ -105,3 +91,14 @@ class OracleEvaluator:
             if outcome is not U:
                 out[target] = TargetOutcome(outcome)
         return out
+
+
+def _gated(applies, condition, values) -> Outcome:
+    """Not applicable, or the condition's Kleene value once it applies; unknown stays undetermined."""
+    a = evaluate(applies, values)
+    if a is False:
+        return NA
+    if a is None:
+        return U
+    c = evaluate(condition, values)
+    return U if c is None else (T if c else F)
