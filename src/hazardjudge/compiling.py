@@ -315,8 +315,10 @@ class Compiler:
                 rs = ruleset(v.when)
                 va = (emit({"t": "va", "v": vkey}),)
                 vo_no = (emit({"t": "vo", "v": vkey, "o": "N"}),)
-                self._add(rs, true_dnf(applies), combo.id, None, va)
-                self._add(rs, false_dnf(applies), combo.id, None, vo_no)
+                # The variant's own applicability is recorded too: the verdict shows which
+                # threshold applied to this place.
+                self._add(rs, true_dnf(applies), vkey, Outcome.triggered, va)
+                self._add(rs, false_dnf(applies), vkey, Outcome.not_applicable, vo_no)
                 reads += referenced_facts(v.when)
                 for e in v.elements:
                     reads += targets[e].reads

@@ -395,12 +395,22 @@ class DocumentRef(_Out):
 
 
 class CountDetail(_Out):
+    """One place category's count toward a combination."""
+
     variant: str
     label: str
+    applies: "Applicability"
     threshold: int
     counted: int
     undecided: int
-    elements: list[str]
+    elements: list[str] = Field(description="rule ids of the elements counted")
+    clauses: list[str] = Field(description="the clauses those elements cite")
+
+
+class Applicability(str, Enum):
+    applicable = "applicable"
+    not_applicable = "not_applicable"
+    undetermined = "undetermined"
 
 
 class RuleResult(_Out):
@@ -415,12 +425,6 @@ class RuleResult(_Out):
     missing: list[str] = Field(default_factory=list, description="unanswered fact ids that block a decision")
     excluded_by: list[str] = Field(default_factory=list)
     counts: list[CountDetail] = Field(default_factory=list)
-
-
-class Applicability(str, Enum):
-    applicable = "applicable"
-    not_applicable = "not_applicable"
-    undetermined = "undetermined"
 
 
 class GapReason(str, Enum):

@@ -69,6 +69,8 @@ class OracleEvaluator:
             states = []
             for v in combo.variants:
                 applies = evaluate(AllOf(all=[scope] + ([v.when] if v.when else [])), values)
+                if applies is not None:
+                    raw[f"{combo.id}/{v.id}"] = T if applies else NA
                 yes = sum(raw[e] is T for e in v.elements)
                 no = sum(raw[e] in (F, NA) for e in v.elements)
                 if applies is True and yes >= v.at_least:

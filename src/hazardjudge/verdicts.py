@@ -167,10 +167,7 @@ class VerdictBuilder:
     ) -> DocumentResult:
         sector_model = self.compiled.bundle.sectors[sector].model
         scope_info = self.compiled.scope_targets[f"scope:{sector}"]
-        applicability = {
-            Outcome.triggered: Applicability.applicable,
-            Outcome.not_applicable: Applicability.not_applicable,
-        }.get(scope.outcome if scope else Outcome.undetermined, Applicability.undetermined)
+        applicability = _APPLICABILITY.get(scope.outcome if scope else None, Applicability.undetermined)
         common = dict(
             sector=sector,
             sector_title=sector_model.title,
@@ -215,7 +212,7 @@ class VerdictBuilder:
         counts: list[CountDetail] = []
         cites = list(info.cites)
         if isinstance(item, Combination):
-            counts = _counts(item, group)
+            counts = _counts(item, group, self.compiled.documents[version.key].targets)
             for v in item.variants:
                 cites += [c for c in v.cites if c not in cites]
         finding = rectification = None
@@ -226,7 +223,9 @@ class VerdictBuilder:
             finding = item.note if outcome is Outcome.triggered else None
         facts = out.facts if out else ()
         if isinstance(item, Combination) and outcome is not Outcome.undetermined:
-            facts = tuple(f for c in counts for e in c.elements for f in group[e].facts)
+            facts = tuple(
+                f for c in counts if c.applies is Applicability.applicable for e in c.elements for f in group[e].facts
+            )
         # Output models are built from checked data: skip re-validation on the hot path.
         return RuleResult.model_construct(
             rule=info.id,
@@ -244,23 +243,29 @@ class VerdictBuilder:
 
 
 
-def _counts(combo: Combination, group: dict[str, TargetOutcome]) -> list[CountDetail]:
+def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[str, TargetInfo]) -> list[CountDetail]:
     """What each variant counted, for display; the decision itself came from the engine."""
     details = []
     for v in combo.variants:
         counted = [e for e in v.elements if e in group and group[e].outcome is Outcome.triggered]
         undecided = [e for e in v.elements if e not in group]
+        applies = group.get(f"{combo.id}/{v.id}")
         details.append(
             CountDetail.model_construct(
                 variant=v.id,
                 label=v.label,
+                applies=_APPLICABILITY.get(applies.outcome if applies else None, Applicability.undetermined),
                 threshold=v.at_least,
                 counted=len(counted),
                 undecided=len(undecided),
                 elements=counted,
+                clauses=[c for e in counted for c in targets[e].cites],
             )
         )
     return details
+
+
+_APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_applicable: Applicability.not_applicable}
 
 
 def _doc_ref(version: DocumentVersion) -> DocumentRef:
