@@ -39,9 +39,11 @@ def answers(engine, exclude_constraint_violations=True):
 
     def clean(d):
         out = {k: v for k, v in d.items() if v is not None}
-        kinds = out.get("site.kinds")
-        if exclude_constraint_violations and kinds and "other" in kinds and len(kinds) > 1:
-            out["site.kinds"] = ["other"]
+        if exclude_constraint_violations:
+            # The bundles' constraints all say "other" excludes every specific value of a set.
+            for fid, value in out.items():
+                if facts[fid].type is FactType.set and "other" in value and len(value) > 1:
+                    out[fid] = ["other"]
         return out
 
     return st.fixed_dictionaries(parts).map(clean)

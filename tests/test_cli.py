@@ -39,9 +39,9 @@ def test_json_output_is_a_verdict(capsys):
 
 
 def test_stdin_json_none_found_exit_0(capsys, monkeypatch, shipped):
-    facts = {f: True for f, d in shipped.bundle.facts.items() if d.type.value == "boolean"}
+    facts = {f: True for f, d in shipped.bundle.facts.items() if d.type.value == "boolean" and f.startswith("gas.")}
     facts.update({
-        "site.kinds": ["gas_operator"], "gas.mp_line_encroached": False, "gas.pipe_in_underground_structure": False,
+        "site.kinds": ["gas_operator"], "fire.in_scope": False, "gas.mp_line_encroached": False, "gas.pipe_in_underground_structure": False,
         "gas.fills_non_owned_cylinders": False, "gas.sells_unlicensed_filled": False, "gas.sells_non_owned_filled": False,
         "gas.user_heavy_gas_underground_found": False, "gas.user_pipe_in_toilet_found": False,
         "gas.user_gas_in_bedroom_found": False, "gas.user_obsolete_appliance_found": False, "gas.other_serious_violation": False,

@@ -50,7 +50,7 @@ def test_yaml_cases_agree_with_oracle(bundle, request):
 
     engine = request.getfixturevalue(bundle)
     for case in iter_cases(engine):
-        check_agreement(engine, case.case.facts, case_date(engine, case), case.case.sectors or [case.source.sector])
+        check_agreement(engine, case.facts, case_date(engine, case), case.case.sectors or [case.source.sector])
 
 
 @pytest.mark.parametrize("bundle", ["shipped", "demo"])

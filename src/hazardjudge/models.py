@@ -288,6 +288,9 @@ class RuleFile(_Strict):
     schema_: Literal["hazardjudge/rules/1"] = Field(alias="schema")
     document: Identifier
     version: str
+    # Answers every test case in the file starts from (a case's own facts win): the
+    # exclusion questions a triggered case must settle, written once.
+    test_facts: dict[str, Any] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     combinations: list[Combination] = Field(default_factory=list)
     exclusions: list[Exclusion] = Field(default_factory=list)

@@ -30,6 +30,10 @@ class Case:
         return f"{self.source.item.id}::{self.case.name}"
 
     @property
+    def facts(self) -> dict:
+        return {**self.source.file.model.test_facts, **self.case.facts}
+
+    @property
     def position(self) -> Position | None:
         return self.source.pos("tests", self.index)
 
@@ -56,7 +60,7 @@ def case_date(engine: Engine, case: Case) -> dt.date:
 def run_case(engine: Engine, case: Case) -> CaseResult:
     sectors = case.case.sectors if case.case.sectors is not None else [case.source.sector]
     try:
-        verdict = engine.judge(case.case.facts, on=case_date(engine, case), sectors=sectors)
+        verdict = engine.judge(case.facts, on=case_date(engine, case), sectors=sectors)
     except InputError as exc:
         return CaseResult(case, "input_error", False, "测试用例的事实无效：" + "；".join(p.message for p in exc.problems))
     target = case.source.item.id
