@@ -71,6 +71,29 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("-v", "--verbose", action="store_true", help="列出每个用例")
     _bundle_args(test)
 
+    test.add_argument("--junit", type=Path, help="另外写出 JUnit XML 报告到该文件")
+
+    cov = sub.add_parser("coverage", help="条款编码、核验、测试覆盖和条件分支覆盖")
+    cov.add_argument("root", nargs="?", type=Path, help="含 criteria/ 和 rules/ 的目录")
+    cov.add_argument("--format", choices=("text", "html"), default="text")
+    cov.add_argument("-o", "--output", type=Path, help="写入文件（默认：标准输出）")
+    _bundle_args(cov)
+
+    diff = sub.add_parser("diff", help="比较两个规则包：逐条款的变化，以及结果改变的测试用例和检查记录")
+    diff.add_argument("old", type=Path, help="旧版本目录（含 criteria/ 和 rules/）")
+    diff.add_argument("new", type=Path, help="新版本目录（含 criteria/ 和 rules/）")
+    diff.add_argument("--inspections", type=Path, nargs="*", default=[], help="需要重新判定的已存检查记录文件")
+    diff.add_argument("--on", help="重新判定检查记录时使用的日期（默认：记录中的 date）")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = sub.add_parser("explain", help="给出一次判定的完整推理过程")
+    explain.add_argument("file", help="检查记录（YAML 或 JSON）；- 表示标准输入")
+    explain.add_argument("--on", help="检查日期（默认：记录中的 date，其次今天）")
+    explain.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复）")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--input-format", choices=("yaml", "json"))
+    _bundle_args(explain)
+
     sub.add_parser("schema", help="输出判定结果（verdict）的 JSON Schema")
     return parser
 
@@ -78,7 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"judge": _judge, "lint": _lint, "test": _test, "schema": _schema}[args.command](args)
+        commands = {
+            "judge": _judge,
+            "lint": _lint,
+            "test": _test,
+            "coverage": _coverage,
+            "diff": _diff,
+            "explain": _explain,
+            "schema": _schema,
+        }
+        return commands[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -102,11 +134,12 @@ def _load(args: argparse.Namespace):
         return None
 
 
-def _judge(args: argparse.Namespace) -> int:
-    from .errors import EngineError, InputError
+def _read_inspection(args: argparse.Namespace):
+    """(engine, answers, date, sectors) for judge/explain, or an exit code."""
+    import datetime as dt
+
+    from .errors import InputError
     from .inputs import parse_date, parse_inspection
-    from .models import OverallOutcome
-    from .rendering import render_text
     from .yamlio import read_text
 
     try:
@@ -129,11 +162,23 @@ def _judge(args: argparse.Namespace) -> int:
     inspection = parsed.inspection
     try:
         answers = engine.read(inspection.facts, parsed.positions, name)
-        verdict = engine.judge(answers, on=on or inspection.on, sectors=args.sectors or inspection.sectors)
     except InputError as exc:
         print("检查记录中有无法识别的回答，未作判定：", file=sys.stderr)
         _print_problems(exc.problems)
         return EXIT_DATAERR
+    return engine, answers, on or inspection.on or dt.date.today(), args.sectors or inspection.sectors
+
+
+def _judge(args: argparse.Namespace) -> int:
+    from .errors import EngineError
+    from .rendering import render_text
+
+    read = _read_inspection(args)
+    if isinstance(read, int):
+        return read
+    engine, answers, on, sectors = read
+    try:
+        verdict = engine.judge(answers, on=on, sectors=sectors)
     except EngineError as exc:
         print(f"内部错误：{exc}", file=sys.stderr)
         return EXIT_SOFTWARE
@@ -141,6 +186,12 @@ def _judge(args: argparse.Namespace) -> int:
         sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
     else:
         sys.stdout.write(render_text(verdict))
+    return _verdict_exit(verdict)
+
+
+def _verdict_exit(verdict) -> int:
+    from .models import OverallOutcome
+
     return {
         OverallOutcome.major: EXIT_MAJOR,
         OverallOutcome.none: EXIT_NONE,
@@ -148,16 +199,74 @@ def _judge(args: argparse.Namespace) -> int:
     }[verdict.outcome]
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from .explaining import explain, render_text
+
+    read = _read_inspection(args)
+    if isinstance(read, int):
+        return read
+    engine, answers, on, sectors = read
+    result = explain(engine, answers, on, sectors)
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(result))
+    return _verdict_exit(result.verdict)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from . import coverage
+
+    engine = _load(args)
+    if engine is None:
+        return EXIT_CONFIG
+    report = coverage.compute(engine)
+    text = coverage.render_html(report) if args.format == "html" else coverage.render_text(report)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_NONE
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .api import load
+    from .diffing import diff, render_text
+    from .errors import BundleError, InputError
+    from .inputs import parse_date
+
+    engines = []
+    for root in (args.old, args.new):
+        try:
+            engines.append(load(root / "criteria", root / "rules"))
+        except BundleError as exc:
+            print(f"{root} 无法加载：", file=sys.stderr)
+            _print_problems(exc.problems)
+            return EXIT_CONFIG
+    try:
+        on = parse_date(args.on) if args.on else None
+        report = diff(engines[0], engines[1], args.inspections, on)
+    except InputError as exc:
+        _print_problems(exc.problems)
+        return EXIT_DATAERR
+    if args.format == "json":
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(report))
+    return EXIT_NONE
+
+
 def _lint(args: argparse.Namespace) -> int:
     from .api import Engine
     from .errors import BundleError, EngineError
+    from .linting import semantic_problems
     from .loading import load_bundle
 
     try:
         bundle = load_bundle(*_dirs(args))
         Engine(bundle)  # compiling and creating the rulesets is part of the check
-        problems = list(bundle.warnings)
-        failed = args.strict and bool(problems)
+        problems = sorted(bundle.warnings + semantic_problems(bundle), key=lambda p: p.sort_key())
+        failed = any(p.severity == "error" for p in problems) or (args.strict and bool(problems))
     except BundleError as exc:
         problems, failed = exc.problems, True
     except EngineError as exc:
@@ -196,6 +305,10 @@ def _test(args: argparse.Namespace) -> int:
         if args.verbose or not r.passed:
             mark = "通过" if r.passed else "失败"
             print(f"{mark}  {r.case.position}  {r.case.id}" + (f"：{r.message}" if r.message else ""))
+    if args.junit:
+        from .testing import junit_xml
+
+        args.junit.write_text(junit_xml(results), encoding="utf-8")
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return EXIT_MAJOR if failed else EXIT_NONE
 

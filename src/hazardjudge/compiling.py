@@ -55,6 +55,7 @@ class Fire:
     facts: tuple[str, ...] = ()
     emits: tuple[str, ...] = ()  # JSON bodies (without sid) asserted into the final ruleset
     excluded_by: str | None = None
+    branch: tuple[Atom, ...] = ()  # the conjunction this durable rule tests, for coverage reports
 
 
 @dataclass
@@ -117,6 +118,12 @@ def engine_json(value: Any) -> str:
     if value is None:
         return "null"
     raise TypeError(type(value))
+
+
+def scope_condition(sector: Sector) -> Condition:
+    """A sector applies when the caller named it or its own condition holds."""
+    named = Leaf(fact=NAMED_PREFIX + sector.id, op="eq", value=True)
+    return AnyOf(any=[named, sector.applies_when])
 
 
 class _Namer:
@@ -182,7 +189,7 @@ class Compiler:
             name = self.name("r")
             rs.definition[name] = {"all": [{"m": self._pattern(conj)}]}
             facts = tuple(dict.fromkeys(f for atom in conj for f in atom.facts()))
-            rs.fires[name] = Fire(target, outcome, facts, emits)
+            rs.fires[name] = Fire(target, outcome, facts, emits, branch=conj)
             for f in facts:
                 rs.reads.setdefault(f)
 
@@ -195,16 +202,12 @@ class Compiler:
 
     # ----------------------------------------------------------------- scope
 
-    def scope_condition(self, sector: Sector) -> Condition:
-        named = Leaf(fact=NAMED_PREFIX + sector.id, op="eq", value=True)
-        return AnyOf(any=[named, sector.applies_when])
-
     def compile(self) -> CompiledBundle:
         scope = CompiledRuleset("scope", {}, {})
         self._sentinel(scope)
         scope_targets: dict[str, TargetInfo] = {}
         for sid, loc in self.bundle.sectors.items():
-            cond = self.scope_condition(loc.model)
+            cond = scope_condition(loc.model)
             target = f"scope:{sid}"
             self._add(scope, true_dnf(cond), target, Outcome.triggered)
             self._add(scope, false_dnf(cond), target, Outcome.not_applicable)
@@ -227,7 +230,7 @@ class Compiler:
 
     def _document(self, key: str, sector: Sector) -> CompiledDocument:
         sources = self.bundle.items_of(key)
-        scope = self.scope_condition(sector)
+        scope = scope_condition(sector)
         rules = [s for s in sources if isinstance(s.item, Rule)]
         combos = [s for s in sources if isinstance(s.item, Combination)]
         exclusions = [s for s in sources if isinstance(s.item, Exclusion)]

@@ -72,6 +72,7 @@ class Evaluation:
     """Outcome per target, grouped by "scope" and by document version key."""
 
     groups: dict[str, dict[str, TargetOutcome]] = field(default_factory=dict)
+    fired: set[str] = field(default_factory=set)  # durable rule names that fired (coverage)
 
 
 class _Recorder:
@@ -182,10 +183,10 @@ class DurableEvaluator:
         with self._lock:
             result = Evaluation()
             for group in ["scope", *documents]:
-                result.groups[group] = self._run_group(group, answers, named)
+                result.groups[group] = self._run_group(group, answers, named, result.fired)
             return result
 
-    def _run_group(self, group: str, answers: Answers, named: set[str]) -> dict[str, TargetOutcome]:
+    def _run_group(self, group: str, answers: Answers, named: set[str], fired: set[str]) -> dict[str, TargetOutcome]:
         sid = f"{next(self._sids)}"
         recorder = _Recorder()
         pending: dict[str, None] = {}
@@ -194,12 +195,12 @@ class DurableEvaluator:
         try:
             for name in self._groups[group]:
                 message = self._message(name, answers, named, sid)
-                self._assert(self._handles[name], message, sid, recorder, pending, touched, inline=False)
+                self._assert(self._handles[name], message, sid, recorder, pending, touched, fired, inline=False)
             if final_name is not None:
                 final = self._handles[final_name]
-                self._assert(final, f'{{"t":"i","sid":"{sid}"}}', sid, recorder, pending, touched, inline=True)
+                self._assert(final, f'{{"t":"i","sid":"{sid}"}}', sid, recorder, pending, touched, fired, inline=True)
                 for emitted in list(pending):
-                    self._assert(final, f'{{"sid":"{sid}",{emitted}}}', sid, recorder, pending, touched, inline=True)
+                    self._assert(final, f'{{"sid":"{sid}",{emitted}}}', sid, recorder, pending, touched, fired, inline=True)
         finally:
             for handle in touched:
                 dre.delete_state(handle, sid)
@@ -213,6 +214,7 @@ class DurableEvaluator:
         recorder: _Recorder,
         pending: dict[str, None],
         touched: list[int],
+        fired: set[str],
         inline: bool,
     ) -> None:
         fires = h.compiled.fires
@@ -232,6 +234,7 @@ class DurableEvaluator:
         while msg:
             name = msg[2 : msg.index('"', 2)]
             fire = fires[name]
+            fired.add(name)
             recorder.record(fire)
             for emitted in fire.emits:
                 if emitted in pending and inline:

@@ -9,10 +9,10 @@ produce a verdict.
 from __future__ import annotations
 
 from .answers import Answers
-from .compiling import NAMED_PREFIX, CompiledBundle
+from .compiling import NAMED_PREFIX, CompiledBundle, scope_condition
 from .conditions import evaluate
 from .evaluating import Evaluation, TargetOutcome
-from .models import AllOf, AnyOf, Combination, Exclusion, Leaf, Outcome, Rule
+from .models import AllOf, Combination, Exclusion, Outcome, Rule
 
 T, F, NA, U, X = (
     Outcome.triggered,
@@ -36,7 +36,7 @@ class OracleEvaluator:
         scope_out: dict[str, TargetOutcome] = {}
         scopes = {}
         for sid, loc in bundle.sectors.items():
-            cond = AnyOf(any=[Leaf(fact=NAMED_PREFIX + sid, op="eq", value=True), loc.model.applies_when])
+            cond = scope_condition(loc.model)
             scopes[sid] = cond
             v = evaluate(cond, values)
             if v is not None:
