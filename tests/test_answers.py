@@ -44,8 +44,18 @@ def test_numbers_with_their_unit_are_read(demo):
 
 def test_wrong_unit_is_an_error(demo):
     with pytest.raises(InputError) as info:
-        demo.judge({"demo.exit_width": "1.0 cm"}, on=dt.date(2020, 1, 1), sectors=["demo"])
+        demo.judge({"demo.exit_width": "1.0 kg"}, on=dt.date(2020, 1, 1), sectors=["demo"])
     assert "单位" in info.value.problems[0].message
+
+
+@pytest.mark.parametrize(("text", "metres"), [("8米", 8.0), ("8 m", 8.0), ("80厘米", 0.8), ("1500毫米", 1.5), ("1.05", 1.05)])
+def test_lengths_are_converted_to_the_fact_unit(demo, text, metres):
+    assert demo.read({"demo.exit_width": text}).values["demo.exit_width"] == pytest.approx(metres)
+
+
+@pytest.mark.parametrize(("text", "count"), [("三个", 3), ("十二", 12), ("两百人", 200), ("600", 600)])
+def test_counts_in_chinese_numerals(demo, text, count):
+    assert demo.read({"demo.people": text}).values["demo.people"] == count
 
 
 def test_enum_value_not_allowed_lists_the_allowed(demo):

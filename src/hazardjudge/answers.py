@@ -20,9 +20,10 @@ from .models import FactDef, FactType
 
 UNKNOWN_WORDS = {"", "?", "？", "unknown", "未知", "不清楚", "不确定", "未检查", "未查", "不适用", "待查", "n/a", "na", "null", "none"}
 TRUE_WORDS = {"true", "yes", "y", "是", "有", "对", "√", "✓", "存在", "已", "1"}
+YES_PREFIXES = {"是", "有", "已", "对"}
+NO_PREFIXES = {"否", "无", "没", "未", "不"}
 FALSE_WORDS = {"false", "no", "n", "否", "无", "没有", "错", "×", "✗", "不存在", "未", "0"}
 
-_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(%|％)?\s*([^\d\s].*)?$")
 
 
 @dataclass
@@ -54,6 +55,24 @@ def display_value(fact: FactDef, value: Any) -> str:
     return str(value)
 
 
+def _split_choices(text: str, values: dict[str, str]) -> list[str]:
+    """Split a multiple-choice answer; 、 separates choices but may also sit inside a label."""
+    known = set(values) | set(values.values())
+    out: list[str] = []
+    for token in re.split(r"[,，;；/\s]+", text.strip()):
+        parts = [p for p in token.split("、") if p]
+        i = 0
+        while i < len(parts):
+            # The longest run of parts that names a choice wins (托儿所、幼儿园的儿童用房).
+            for j in range(len(parts), i, -1):
+                candidate = "、".join(parts[i:j])
+                if candidate in known or j == i + 1:
+                    out.append(candidate)
+                    i = j
+                    break
+    return out
+
+
 def _is_unknown(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip().lower() in UNKNOWN_WORDS)
 
@@ -64,10 +83,17 @@ def _coerce(fact: FactDef, raw: Any) -> Any:
     if t is FactType.boolean:
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.strip().lower() in TRUE_WORDS:
-            return True
-        if isinstance(raw, str) and raw.strip().lower() in FALSE_WORDS:
-            return False
+        if isinstance(raw, str):
+            word = raw.strip().rstrip("。．.!！~～").strip().lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            # Chat answers are often short phrases: 已建立、有的、没有设置、不存在.
+            if word[:1] in YES_PREFIXES and len(word) <= 6:
+                return True
+            if word[:1] in NO_PREFIXES and len(word) <= 6:
+                return False
         raise ValueError("应回答 是/否（true/false）")
     if t in (FactType.integer, FactType.number):
         value = _number(fact, raw)
@@ -92,17 +118,17 @@ def _coerce(fact: FactDef, raw: Any) -> Any:
         raise ValueError("可选值：" + "、".join(f"{k}（{v}）" for k, v in values.items()))
     if t is FactType.set:
         values = fact.values or {}
-        items = raw if isinstance(raw, list) else re.split(r"[,，、;；\s]+", raw.strip()) if isinstance(raw, str) else None
-        if items is None:
+        if isinstance(raw, list):
+            items = [str(i).strip() for i in raw if i not in ("", None)]
+        elif isinstance(raw, str):
+            items = _split_choices(raw, values)
+        else:
             raise ValueError("应为可选值的列表")
         chosen = set()
-        for item in items:
-            if item in ("", None):
-                continue
-            key = item.strip() if isinstance(item, str) else item
+        for key in items:
             match = key if key in values else next((k for k, v in values.items() if v == key), None)
             if match is None:
-                raise ValueError(f"{item!r} 不是可选值；可选值：" + "、".join(f"{k}（{v}）" for k, v in values.items()))
+                raise ValueError(f"{key!r} 不是可选值；可选值：" + "、".join(f"{k}（{v}）" for k, v in values.items()))
             chosen.add(match)
         return frozenset(chosen)
     if t is FactType.date:
@@ -126,27 +152,76 @@ def _coerce(fact: FactDef, raw: Any) -> Any:
     raise ValueError(f"未知类型 {t}")  # pragma: no cover - FactType is closed
 
 
+# Units inspectors write, as (canonical unit, factor to it).
+UNIT_ALIASES: dict[str, tuple[str, float]] = {
+    "m": ("m", 1.0), "米": ("m", 1.0), "公尺": ("m", 1.0),
+    "cm": ("m", 0.01), "厘米": ("m", 0.01),
+    "mm": ("m", 0.001), "毫米": ("m", 0.001),
+    "km": ("m", 1000.0), "千米": ("m", 1000.0), "公里": ("m", 1000.0),
+    "%": ("%", 1.0), "％": ("%", 1.0),
+}
+# Counting words carry no unit: 三个, 5处, 12人.
+COUNT_WORDS = {"个", "处", "项", "人", "名", "台", "套", "只", "条", "座", "间", "层", "次", "具"}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_LEADING_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)\s*(.*?)\s*$")
+
+
+def _chinese_number(text: str) -> int:
+    total, section, digit = 0, 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        else:
+            unit = _CN_UNITS[ch]
+            if unit == 10000:
+                total += (section + digit) * unit
+                section = digit = 0
+            else:
+                section += (digit or 1) * unit
+                digit = 0
+    return total + section + digit
+
+
 def _number(fact: FactDef, raw: Any) -> float:
     if isinstance(raw, bool):
         raise ValueError("应为数字，而不是 是/否")
     if isinstance(raw, (int, float)):
         value = float(raw)
     elif isinstance(raw, str):
-        m = _NUMBER.match(raw)
+        m = _LEADING_NUMBER.match(raw)
         if not m:
             raise ValueError("应为数字" + (f"（单位：{fact.unit}）" if fact.unit else ""))
-        value = float(m.group(1))
-        percent, unit = m.group(2), (m.group(3) or "").strip()
-        if percent:
-            if fact.unit != "%":
-                raise ValueError(f"单位应为 {fact.unit or '无'}，不是 %")
-        elif unit and unit != fact.unit:
-            raise ValueError(f"单位应为 {fact.unit or '无'}，不是 {unit}")
+        text, unit = m.group(1), m.group(2).strip()
+        value = float(text) if text[0] in "+-0123456789" else float(_chinese_number(text))
+        value = _convert(fact, value, unit)
     else:
         raise ValueError("应为数字")
     if math.isnan(value) or math.isinf(value):
         raise ValueError("不是有效数字")
     return value
+
+
+def _convert(fact: FactDef, value: float, unit: str) -> float:
+    """Bring a number written with ``unit`` into the fact's unit, or say why not."""
+    if not unit or unit == fact.unit or unit in COUNT_WORDS:
+        return value
+    alias = UNIT_ALIASES.get(unit.lower()) or UNIT_ALIASES.get(unit)
+    if alias is None:
+        raise ValueError(f"无法识别的单位“{unit}”" + (f"（应为 {fact.unit}）" if fact.unit else ""))
+    canonical, factor = alias
+    if canonical == (fact.unit or ""):
+        return value * factor
+    if canonical == "%" and not fact.unit:
+        return value / 100  # a ratio asked as a number, answered as a percentage
+    raise ValueError(f"单位应为 {fact.unit or '无'}，不是 {unit}")
+
+
+def coerce(fact: FactDef, raw: Any) -> Any:
+    """The typed value of one answer; None when the answer says it is unknown. ValueError otherwise."""
+    if _is_unknown(raw):
+        return None
+    return _coerce(fact, raw)
 
 
 def read_answers(

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .answers import Answers, read_answers
+from .conditions import evaluate
 from .compiling import CompiledBundle, compile_bundle
 from .errors import InputError, Problem, suggest
 from .evaluating import DurableEvaluator, Evaluation
 from .loading import Bundle, load_bundle
 from .models import Inspection, Verdict
 from .verdicts import VerdictBuilder, select_versions
+
+if TYPE_CHECKING:
+    from .pasting import Pasted
 
 
 class Engine:
@@ -34,6 +38,38 @@ class Engine:
     def read(self, facts: Mapping[str, Any], positions: dict[str, Any] | None = None, source: str = "<facts>") -> Answers:
         constraints = [c for loc in self.bundle.constraints for c in loc.model.constraints]
         return read_answers(dict(facts), self.bundle.facts, constraints, source, positions)
+
+    def paste(
+        self,
+        data: bytes | str,
+        on: dt.date | None = None,
+        sectors: Iterable[str] | None = None,
+        site: Mapping[str, Any] | None = None,
+        fmt: str | None = None,
+        source: str = "<粘贴>",
+    ) -> tuple[Answers, "Pasted"]:
+        """Read pasted answers (chat lines, CSV, tab-separated rows, XLSX).
+
+        Unreadable answers come back as problems and stay unknown; the answers that
+        were read are returned typed, so a verdict can still be given on them.
+        Checklist numbers refer to the checklist built for the same date, sectors and site.
+        """
+        from .checklists import build
+        from .conditions import referenced_facts
+        from .pasting import parse
+
+        checklist = build(self, on or dt.date.today(), sectors, dict(site or {}))
+        pasted = parse(data, self.bundle.facts, checklist, fmt, source)
+        answers = Answers(values=dict(pasted.facts))
+        for loc in self.bundle.constraints:
+            for c in loc.model.constraints:
+                if evaluate(c.condition, answers.values) is True:
+                    involved = referenced_facts(c.condition)
+                    pasted.problems.append(Problem("paste.contradiction", f"回答相互矛盾，已作为未回答处理：{c.message}（{'、'.join(involved)}）"))
+                    for fid in involved:
+                        answers.values.pop(fid, None)
+                        pasted.facts.pop(fid, None)
+        return answers, pasted
 
     def _sectors(self, sectors: Iterable[str] | None) -> tuple[list[str], set[str]]:
         if not sectors:

@@ -22,8 +22,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from .errors import Problem
+
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
 EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
+INPUT_FORMATS = ("yaml", "json", "lines", "csv", "tsv", "xlsx")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument("--on", help="检查日期，如 2026-11-01（默认：记录中的 date，其次今天）")
     judge.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复），如 city_gas")
     judge.add_argument("--format", choices=("text", "json"), default="text")
-    judge.add_argument("--input-format", choices=("yaml", "json"), help="输入格式（默认自动识别）")
+    judge.add_argument("--input-format", choices=INPUT_FORMATS, help="输入格式（默认自动识别）：YAML、JSON、聊天记录式“问题：回答”、CSV、制表符分隔、XLSX")
+    judge.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复），用于按编号对应检查表")
     _bundle_args(judge)
 
     lint = sub.add_parser("lint", help="校验 criteria、facts 和 rules")
@@ -91,7 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--on", help="检查日期（默认：记录中的 date，其次今天）")
     explain.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复）")
     explain.add_argument("--format", choices=("text", "json"), default="text")
-    explain.add_argument("--input-format", choices=("yaml", "json"))
+    explain.add_argument("--input-format", choices=INPUT_FORMATS)
+    explain.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复）")
+
+    checklist = sub.add_parser("checklist", help="生成检查表（只含适用的问题）")
+    checklist.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复）")
+    checklist.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复），据此筛选行业")
+    checklist.add_argument("--on", help="检查日期（默认今天），决定适用的文件版本")
+    checklist.add_argument("--format", choices=("md", "csv", "xlsx", "yaml", "json"), default="md")
+    checklist.add_argument("-o", "--output", type=Path, help="写入文件（xlsx 必须指定）")
+    _bundle_args(checklist)
     _bundle_args(explain)
 
     sub.add_parser("schema", help="输出判定结果（verdict）的 JSON Schema")
@@ -108,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "coverage": _coverage,
             "diff": _diff,
             "explain": _explain,
+            "checklist": _checklist,
             "schema": _schema,
         }
         return commands[args.command](args)
@@ -135,30 +149,60 @@ def _load(args: argparse.Namespace):
 
 
 def _read_inspection(args: argparse.Namespace):
-    """(engine, answers, date, sectors) for judge/explain, or an exit code."""
+    """(engine, answers, date, sectors) for judge/explain, or an exit code.
+
+    YAML and JSON inspections are strict: any unreadable answer stops the judgement.
+    Pasted forms (chat lines, CSV, tab-separated, XLSX) are read answer by answer:
+    what cannot be read is reported and stays unanswered.
+    """
     import datetime as dt
 
     from .errors import InputError
     from .inputs import parse_date, parse_inspection
-    from .yamlio import read_text
+    from .pasting import detect
+    from .yamlio import MAX_FILE_BYTES
 
     try:
         if args.file == "-":
-            text, name = sys.stdin.read(), "<stdin>"
+            stream = getattr(sys.stdin, "buffer", None)
+            data = stream.read(MAX_FILE_BYTES + 1) if stream else sys.stdin.read(MAX_FILE_BYTES + 1).encode("utf-8")
+            name = "<stdin>"
         else:
             path = Path(args.file)
             if not path.is_file():
                 print(f"找不到检查记录文件：{path}", file=sys.stderr)
                 return EXIT_NOINPUT
-            text, name = read_text(path), str(path)
-        parsed = parse_inspection(text, name, args.input_format)
+            data, name = path.read_bytes()[: MAX_FILE_BYTES + 1], str(path)
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError([Problem("input.too_large", f"输入过大（超过 {MAX_FILE_BYTES} 字节）", None)])
         on = parse_date(args.on) if args.on else None
+        fmt = args.input_format or detect(data)
+        if fmt in ("yaml", "json"):
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise InputError([Problem("input.encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", None)]) from None
+            parsed = parse_inspection(text, name, fmt)
     except InputError as exc:
         _print_problems(exc.problems)
         return EXIT_DATAERR
     engine = _load(args)
     if engine is None:
         return EXIT_CONFIG
+    if fmt not in ("yaml", "json"):
+        site = {"site.kinds": args.site} if getattr(args, "site", None) else None
+        try:
+            answers, pasted = engine.paste(data, on=on, sectors=args.sectors, site=site, fmt=fmt, source=name)
+        except InputError as exc:
+            _print_problems(exc.problems)
+            return EXIT_DATAERR
+        for m in pasted.matches:
+            if m.how == "question":
+                print(f"{name}:{m.line}: 按问题文字匹配（相似度 {m.score}）：“{m.text[:40]}” → {m.fact}", file=sys.stderr)
+        if any(p.severity == "error" for p in pasted.problems):
+            print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
+        _print_problems(pasted.problems)
+        return engine, answers, on or dt.date.today(), args.sectors
     inspection = parsed.inspection
     try:
         answers = engine.read(inspection.facts, parsed.positions, name)
@@ -212,6 +256,38 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(result))
     return _verdict_exit(result.verdict)
+
+
+def _checklist(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from . import checklists
+    from .errors import InputError
+    from .inputs import parse_date
+
+    engine = _load(args)
+    if engine is None:
+        return EXIT_CONFIG
+    try:
+        on = parse_date(args.on) if args.on else dt.date.today()
+        site = {"site.kinds": args.site} if args.site else None
+        checklist = checklists.build(engine, on, args.sectors, site)
+    except InputError as exc:
+        _print_problems(exc.problems)
+        return EXIT_DATAERR
+    if args.format == "xlsx":
+        if args.output is None:
+            print("xlsx 格式需要用 -o 指定输出文件", file=sys.stderr)
+            return EXIT_USAGE
+        args.output.write_bytes(checklists.to_xlsx(checklist))
+        return EXIT_NONE
+    render = {"md": checklists.to_markdown, "csv": checklists.to_csv, "yaml": checklists.to_yaml, "json": checklists.to_json}
+    text = render[args.format](checklist)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_NONE
 
 
 def _coverage(args: argparse.Namespace) -> int:
