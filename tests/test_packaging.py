@@ -30,3 +30,18 @@ def test_wheel_works_outside_the_checkout(tmp_path):
     run = subprocess.run([sys.executable, "-c", script, str(site)], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 1, run.stderr  # the example holds major hazards
     assert "第五条（一）" in run.stdout
+
+
+def test_bundle_fingerprint_does_not_depend_on_where_the_bundle_is(tmp_path):
+    import shutil
+
+    import hazardjudge
+
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "criteria", copy / "criteria")
+    shutil.copytree(ROOT / "rules", copy / "rules")
+    here = hazardjudge.load(ROOT / "criteria", ROOT / "rules").bundle.fingerprint
+    there = hazardjudge.load(copy / "criteria", copy / "rules").bundle.fingerprint
+    assert here == there
+    (copy / "rules/fire/sector.yaml").write_text((copy / "rules/fire/sector.yaml").read_text(encoding="utf-8") + "\n# edit\n", encoding="utf-8")
+    assert hazardjudge.load(copy / "criteria", copy / "rules").bundle.fingerprint != here

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .api import Engine
 from .conditions import evaluate, referenced_facts
+from .inputs import CHECKLIST_FIRST_HEADER
 from .models import PLACEHOLDER, Combination, Exclusion, FactType, Rule
 
 TYPE_ZH = {
@@ -128,7 +129,7 @@ def _placeholders(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- renderings
 
-CSV_HEADER = ["编号", "问题编号", "问题", "回答类型", "可选值", "单位", "说明", "回答"]
+CSV_HEADER = [CHECKLIST_FIRST_HEADER, "问题编号", "问题", "回答类型", "可选值", "单位", "说明", "回答"]
 
 
 def _rows(checklist: Checklist) -> list[list[str]]:

@@ -158,8 +158,7 @@ def _read_inspection(args: argparse.Namespace):
     import datetime as dt
 
     from .errors import InputError
-    from .inputs import parse_date, parse_inspection
-    from .pasting import detect
+    from .inputs import detect, parse_date, parse_inspection
     from .yamlio import MAX_FILE_BYTES
 
     try:

@@ -7,6 +7,7 @@ Two shapes are accepted: a mapping with ``facts:`` (and optional ``date``,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +27,31 @@ class InspectionInput:
     unit: dict[str, Any] = field(default_factory=dict)
 
 
-def detect_format(text: str) -> str:
-    stripped = text.lstrip("\ufeff \t\r\n")
-    return "json" if stripped.startswith(("{", "[")) else "yaml"
+_YAML_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*\s*:(?:\s|$)")
+#: the first column header of a generated checklist (CSV, TSV, XLSX)
+CHECKLIST_FIRST_HEADER = "编号"
+
+
+def detect(data: bytes | str) -> str:
+    if isinstance(data, bytes) and data[:2] == b"PK":
+        return "xlsx"
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    meaningful = [ln for ln in text.lstrip("\ufeff").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    first = meaningful[0].strip() if meaningful else ""
+    if first.startswith(("{", "[")):
+        return "json"
+    if first.startswith(CHECKLIST_FIRST_HEADER + ",") or first.startswith(CHECKLIST_FIRST_HEADER + "\t"):
+        return "csv" if "," in first else "tsv"
+    # YAML only when every top-level line is an ASCII key followed by ": " (chat lines start with
+    # Chinese text, a number or a bullet, and often use the full-width colon).
+    top = [ln for ln in meaningful if not ln[:1].isspace() and not ln.startswith("-")]
+    if top and all(_YAML_KEY.match(ln) for ln in top):
+        return "yaml"
+    if "\t" in text:
+        return "tsv"
+    return "lines"
+
+
 
 
 def _json_positions(text: str, keys: list[str], name: str) -> dict[str, Position]:
@@ -44,7 +67,7 @@ def _json_positions(text: str, keys: list[str], name: str) -> dict[str, Position
 
 
 def parse_inspection(text: str, name: str = "<stdin>", fmt: str | None = None) -> InspectionInput:
-    fmt = fmt or detect_format(text)
+    fmt = fmt or ("json" if detect(text) == "json" else "yaml")
     data = load_json_text(text, name) if fmt == "json" else load_yaml_text(text, name)
     if data is None:
         data = {}

@@ -257,10 +257,13 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
     if problems:
         raise BundleError(problems)
 
+    # Content and place inside the bundle, not where the bundle sits on disk: the same
+    # rules installed elsewhere must report the same fingerprint in their verdicts.
     digest = hashlib.sha256()
-    for path in _yaml_files(cdir) + _yaml_files(rdir):
-        digest.update(str(path.relative_to(path.parents[len(path.parents) - 1])).encode())
-        digest.update(path.read_bytes())
+    for label, folder in (("criteria", cdir), ("rules", rdir)):
+        for path in _yaml_files(folder):
+            digest.update(f"{label}/{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
     bundle.fingerprint = digest.hexdigest()[:16]
 
     _load_criteria(bundle, cdir, problems)

@@ -18,6 +18,7 @@ from typing import Any
 
 from .answers import coerce
 from .checklists import CSV_HEADER, Checklist
+from .inputs import detect
 from .errors import Problem, suggest
 from .models import FactDef
 from .yamlio import Position
@@ -26,7 +27,6 @@ MAX_LINES = 5000
 
 _NUMBERING = re.compile(r"^\s*(?:[-*•·●◆▪]+\s*|[（(]?[0-9一二三四五六七八九十百]+[）)]\s*|[0-9]+\s*[.、．]\s*(?![0-9]))")
 _COLON = re.compile(r"[:：]")
-_YAML_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*\s*:(?:\s|$)")
 
 
 @dataclass
@@ -43,26 +43,6 @@ class Pasted:
     facts: dict[str, Any] = field(default_factory=dict)
     matches: list[Match] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def detect(data: bytes | str) -> str:
-    if isinstance(data, bytes) and data[:2] == b"PK":
-        return "xlsx"
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    meaningful = [ln for ln in text.lstrip("\ufeff").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    first = meaningful[0].strip() if meaningful else ""
-    if first.startswith(("{", "[")):
-        return "json"
-    if first.startswith(CSV_HEADER[0] + ",") or first.startswith(CSV_HEADER[0] + "\t"):
-        return "csv" if "," in first else "tsv"
-    # YAML only when every top-level line is an ASCII key followed by ": " (chat lines start with
-    # Chinese text, a number or a bullet, and often use the full-width colon).
-    top = [ln for ln in meaningful if not ln[:1].isspace() and not ln.startswith("-")]
-    if top and all(_YAML_KEY.match(ln) for ln in top):
-        return "yaml"
-    if "\t" in text:
-        return "tsv"
-    return "lines"
 
 
 MATCH_THRESHOLD = 0.6
