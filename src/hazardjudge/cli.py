@@ -98,6 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--input-format", choices=INPUT_FORMATS)
     explain.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复）")
 
+    notice = sub.add_parser("notice", help="根据判定结果生成整改通知书（或补充检查单）")
+    notice.add_argument("file", help="检查记录（YAML、JSON 或粘贴的回答）；- 表示标准输入")
+    notice.add_argument("--config", type=Path, help="通知书设置（YAML）：执法机关、文号、单位、检查人员、整改期限等")
+    notice.add_argument("--authority", help="执法机关名称")
+    notice.add_argument("--number", help="文书编号")
+    notice.add_argument("--inspector", action="append", help="检查人员（可重复）")
+    notice.add_argument("--templates", type=Path, help="本单位的模板目录（覆盖同名模板）")
+    notice.add_argument("--on", help="检查日期")
+    notice.add_argument("--sector", action="append", dest="sectors")
+    notice.add_argument("--site", action="append")
+    notice.add_argument("--input-format", choices=INPUT_FORMATS)
+    notice.add_argument("--format", choices=("html", "md", "txt"), default="html")
+    notice.add_argument("-o", "--output", type=Path, help="写入文件（默认：标准输出）")
+    _bundle_args(notice)
+
     checklist = sub.add_parser("checklist", help="生成检查表（只含适用的问题）")
     checklist.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复）")
     checklist.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复），据此筛选行业")
@@ -122,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "diff": _diff,
             "explain": _explain,
             "checklist": _checklist,
+            "notice": _notice,
             "schema": _schema,
         }
         return commands[args.command](args)
@@ -201,8 +217,10 @@ def _read_inspection(args: argparse.Namespace):
         if any(p.severity == "error" for p in pasted.problems):
             print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
         _print_problems(pasted.problems)
+        args.unit = {}
         return engine, answers, on or dt.date.today(), args.sectors
     inspection = parsed.inspection
+    args.unit = parsed.unit
     try:
         answers = engine.read(inspection.facts, parsed.positions, name)
     except InputError as exc:
@@ -255,6 +273,49 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(result))
     return _verdict_exit(result.verdict)
+
+
+def _notice(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from . import notices
+    from .errors import InputError
+    from .yamlio import load_yaml_file
+
+    read = _read_inspection(args)
+    if isinstance(read, int):
+        return read
+    engine, answers, on, sectors = read
+    try:
+        raw = load_yaml_file(args.config) if args.config else {}
+        if not isinstance(raw, dict):
+            raise InputError([Problem("notice.config", "通知书设置文件的顶层必须是映射", None)])
+        settings = dict(raw)
+        if args.authority:
+            settings["authority"] = args.authority
+        if args.number:
+            settings["document_number"] = args.number
+        if args.inspector:
+            settings["inspectors"] = args.inspector
+        if args.templates:
+            settings["template_dir"] = args.templates
+        if "unit" not in settings and getattr(args, "unit", None):
+            settings["unit"] = args.unit
+        config = notices.NoticeConfig.model_validate(settings)
+    except InputError as exc:
+        _print_problems(exc.problems)
+        return EXIT_DATAERR
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(f"通知书设置有误：{'.'.join(map(str, err['loc']))}：{err['msg']}", file=sys.stderr)
+        return EXIT_DATAERR
+    verdict = engine.judge(answers, on=on, sectors=sectors)
+    text = notices.render(notices.build(verdict, config), args.format)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return _verdict_exit(verdict)
 
 
 def _checklist(args: argparse.Namespace) -> int:

@@ -1,0 +1,128 @@
+"""Rectification notices: the right document for the verdict, safe rendering, and a real browser print."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from hazardjudge import notices
+from hazardjudge.cli import main
+from hazardjudge.inputs import parse_inspection
+from hazardjudge.loading import example_dir
+
+ON = dt.date(2026, 11, 18)
+HOSTILE = '<script>alert("x")</script>{{ 7*7 }}{% raw %}**粗体**[链接](http://x)'
+
+
+def example_verdict(engine, **changes):
+    parsed = parse_inspection((example_dir() / "city_gas_station.yaml").read_text(encoding="utf-8"))
+    facts = {**parsed.inspection.facts, **changes}
+    return engine.judge(facts, on=ON), parsed.unit
+
+
+def test_major_notice_lists_every_finding_with_its_citation_and_deadline(shipped):
+    verdict, unit = example_verdict(shipped)
+    notice = notices.build(verdict, notices.NoticeConfig(unit=unit, issue_date=ON, major_deadline_days=20))
+    assert notice.kind == "major" and notice.title == "重大事故隐患整改通知书"
+    assert [i.clauses for i in notice.items] == ["第五条（一）", "第九条、第九条（一）"]
+    assert all(i.deadline == dt.date(2026, 12, 8) for i in notice.items)
+    for fmt in ("html", "md", "txt"):
+        text = notices.render(notice, fmt)
+        assert "建城规〔2023〕4号" in text and "行政复议" in text
+        assert "撤出作业人员" in text  # measures while a major hazard is being rectified
+
+
+def test_general_notice_when_only_minor_hazards(demo):
+    facts = {"demo.categories": ["crowded"], "demo.e1": True, "demo.e2": False, "demo.e3": False, "demo.closed": False,
+             "demo.exit_width": 2, "demo.exit_width_required": 2}
+    verdict = demo.judge(facts, on=dt.date(2020, 1, 1), sectors=["demo"])
+    notice = notices.build(verdict, notices.NoticeConfig(issue_date=ON))
+    assert notice.kind == "general" and [i.major for i in notice.items] == [False]
+    assert "撤出作业人员" not in notices.render(notice, "txt")
+
+
+def test_supplementary_sheet_when_undetermined_and_nothing_found(shipped):
+    verdict = shipped.judge({"site.kinds": ["gas_operator"], "fire.in_scope": False}, on=ON)
+    notice = notices.build(verdict, notices.NoticeConfig())
+    assert notice.kind == "supplementary" and notice.title == "补充检查单"
+    text = notices.render(notice, "html")
+    assert "燃气经营者是否已取得燃气经营许可证" in text and "gas.license_held" in text
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "txt"])
+def test_hostile_text_stays_inert(shipped, fmt):
+    verdict, _ = example_verdict(shipped, **{"gas.other_serious_violation": True, "gas.other_serious_violation_description": HOSTILE})
+    config = notices.NoticeConfig(authority=HOSTILE, unit=notices.Party(name=HOSTILE, address="x" * 300), inspectors=[HOSTILE])
+    text = notices.render(notices.build(verdict, config), fmt)
+    assert "49" not in text  # {{ 7*7 }} was never evaluated
+    if fmt == "html":
+        assert "<script>" not in text and "&lt;script&gt;" in text
+        assert "{{ 7*7 }}" in text
+    elif fmt == "md":
+        assert "\\*\\*粗体\\*\\*" in text and "\\[链接\\]" in text
+    else:
+        assert HOSTILE in text
+
+
+def test_an_office_can_supply_its_own_template(shipped, tmp_path):
+    (tmp_path / "notice.txt").write_text("【本局模板】{{ n.title }} {{ n.config.unit.name }}\n", encoding="utf-8")
+    verdict, unit = example_verdict(shipped)
+    text = notices.render(notices.build(verdict, notices.NoticeConfig(unit=unit, template_dir=tmp_path)), "txt")
+    assert text == "【本局模板】重大事故隐患整改通知书 某某燃气有限公司城东储配站\n"
+    # Formats the office did not override still come from the package.
+    html = notices.render(notices.build(verdict, notices.NoticeConfig(template_dir=tmp_path)), "html")
+    assert "送达回执" in html
+
+
+def test_notice_command(tmp_path, capsys):
+    out = tmp_path / "n.html"
+    code = main(["notice", str(example_dir() / "city_gas_station.yaml"), "--config", str(example_dir() / "notice.yaml"),
+                 "--inspector", "王五", "-o", str(out)])
+    assert code == 1
+    page = out.read_text(encoding="utf-8")
+    assert "某城管燃改〔2026〕第18号" in page and "王五" in page and "某某燃气有限公司城东储配站" in page
+
+
+def test_bad_notice_config_is_a_clear_error(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("authority: 某局\nmajor_deadline_days: 0\nfoo: 1\n", encoding="utf-8")
+    assert main(["notice", str(example_dir() / "city_gas_station.yaml"), "--config", str(config)]) == 65
+    err = capsys.readouterr().err
+    assert "major_deadline_days" in err and "foo" in err
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium not installed (Debian package 'chromium'; .ci/run installs it)")
+def test_html_notice_prints_in_a_real_browser_with_every_finding_and_citation(shipped, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    verdict, unit = example_verdict(shipped)
+    notice = notices.build(verdict, notices.NoticeConfig(unit=unit, issue_date=ON))
+    html = tmp_path / "notice.html"
+    html.write_text(notices.render(notice, "html"), encoding="utf-8")
+    pdf = tmp_path / "notice.pdf"
+    subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    reader = pypdf.PdfReader(str(pdf))
+    # PDF text comes back with compatibility and variant ideographs (⼤, 戶, ⻔) and layout
+    # breaks: compare NFKC with the variants folded and no white space.
+    variants = str.maketrans({"戶": "户", "⻔": "门", "⻓": "长", "⻅": "见", "⻢": "马"})
+    flat = lambda s: re.sub(r"\s+", "", unicodedata.normalize("NFKC", s).translate(variants))
+    text = flat("".join(page.extract_text() for page in reader.pages))
+    assert reader.pages[0].mediabox.width == pytest.approx(595, abs=3)  # A4 portrait
+    for item in notice.items:
+        assert flat(item.clauses) in text
+        assert flat(item.finding[:20]) in text
+    assert flat("建城规〔2023〕4号") in text and flat("送达回执") in text
