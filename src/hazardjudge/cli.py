@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("-o", "--output", type=Path, help="写入文件（默认：标准输出）")
     _bundle_args(notice)
 
+    serve = sub.add_parser("serve", help="启动 HTTP 接口和网页（默认只监听本机）")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    _bundle_args(serve)
+
     checklist = sub.add_parser("checklist", help="生成检查表（只含适用的问题）")
     checklist.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复）")
     checklist.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复），据此筛选行业")
@@ -138,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "explain": _explain,
             "checklist": _checklist,
             "notice": _notice,
+            "serve": _serve,
             "schema": _schema,
         }
         return commands[args.command](args)
@@ -316,6 +322,16 @@ def _notice(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return _verdict_exit(verdict)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .service import serve
+
+    engine = _load(args)
+    if engine is None:
+        return EXIT_CONFIG
+    serve(args.host, args.port, engine)
+    return EXIT_NONE
 
 
 def _checklist(args: argparse.Namespace) -> int:

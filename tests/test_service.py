@@ -1,0 +1,113 @@
+"""The HTTP API: same models as the library, bounded input, clear 4xx, no traces."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from hazardjudge.models import Verdict
+from hazardjudge.service import MAX_BATCH, create_app
+
+
+@pytest.fixture(scope="module")
+def client(request):
+    from hazardjudge.api import load
+
+    return TestClient(create_app(load()), raise_server_exceptions=False)
+
+
+def test_health_and_openapi(client):
+    assert client.get("/api/health").json()["status"] == "ok"
+    spec = client.get("/openapi.json").json()
+    assert {"/api/judge", "/api/judge/batch", "/api/checklist", "/api/notice", "/api/documents"} <= set(spec["paths"])
+    assert "Verdict" in spec["components"]["schemas"]
+
+
+def test_judge_facts_returns_the_library_verdict(client, shipped):
+    import datetime as dt
+
+    body = {"facts": {"gas.license_held": False}, "sectors": ["city_gas"], "date": "2026-11-01"}
+    response = client.post("/api/judge", json=body)
+    assert response.status_code == 200
+    verdict = Verdict.model_validate(response.json()["verdict"])
+    assert verdict == shipped.judge({"gas.license_held": False}, on=dt.date(2026, 11, 1), sectors=["city_gas"])
+
+
+def test_judge_pasted_text_reports_unread_lines(client):
+    response = client.post("/api/judge", json={"text": "燃气经营许可证：没有\n加臭：也许", "sectors": ["city_gas"]})
+    data = response.json()
+    assert response.status_code == 200 and data["verdict"]["outcome"] == "major"
+    assert [p["line"] for p in data["input_problems"]] == [2]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"facts": {"gas.odorzed": "否"}}, 400),
+        ({"facts": {"gas.odorized": "也许"}}, 400),
+        ({}, 400),
+        ({"facts": {}, "text": "x"}, 400),
+        ({"facts": {}, "sectors": ["nope"]}, 400),
+        ({"facts": {}, "date": "2026-13-40"}, 422),
+        ({"facts": "not a mapping"}, 422),
+        ({"facts": {}, "unknown_field": 1}, 422),
+    ],
+)
+def test_bad_requests_are_clear_4xx(client, body, status):
+    response = client.post("/api/judge", json=body)
+    assert response.status_code == status
+    data = response.json()
+    assert data["error"] and "Traceback" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_malformed_json_is_4xx(client):
+    response = client.post("/api/judge", content=b'{"facts": ', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_oversized_body_is_413(client):
+    response = client.post("/api/judge", content=b"x" * (2 * 1024 * 1024), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_batch_limits_and_per_item_errors(client):
+    items = [{"facts": {"gas.odorized": "否"}, "sectors": ["city_gas"]}, {"facts": {"nope": 1}}]
+    response = client.post("/api/judge/batch", json={"items": items})
+    assert response.status_code == 200
+    first, second = response.json()
+    assert first["verdict"]["outcome"] == "major" and second["problems"][0]["code"] == "answer.unknown_question"
+    too_many = client.post("/api/judge/batch", json={"items": [{"facts": {}}] * (MAX_BATCH + 1)})
+    assert too_many.status_code == 422
+
+
+def test_checklist_and_documents(client):
+    checklist = client.post("/api/checklist", json={"site_kinds": ["gas_operator"], "date": "2026-11-18"}).json()
+    assert any(i["fact"] == "gas.license_held" for i in checklist["items"])
+    docs = {(d["document"], d["version"]): d for d in client.get("/api/documents").json()}
+    assert docs[("mohurd_city_gas_major_hazard", "2023")]["encoded"] == 22
+    assert docs[("gb35181", "2025")]["unverified"] == 3
+
+
+def test_notice_is_rendered_and_escaped(client):
+    body = {"inspection": {"facts": {"gas.odorized": "否"}, "sectors": ["city_gas"], "date": "2026-11-18"},
+            "settings": {"authority": "<b>某局</b>{{ 1+1 }}"}, "format": "html"}
+    response = client.post("/api/notice", json=body)
+    assert response.status_code == 200 and "重大事故隐患整改通知书" in response.text
+    assert "&lt;b&gt;某局&lt;/b&gt;{{ 1+1 }}" in response.text
+    leak = client.post("/api/notice", json={**body, "settings": {"template_dir": "/etc"}})
+    assert leak.status_code == 422  # a client can never choose server-side templates
+
+
+def test_web_page_and_assets_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "重大事故隐患判定" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/../../etc/passwd").status_code == 404
+    assert client.get("/static/secret.txt").status_code == 404

@@ -1,0 +1,135 @@
+"""The web page in a real headless Chromium: fill the form, paste answers, read the verdict, open the notice."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
+)
+SHOTS = Path(os.environ.get("HAZARDJUDGE_SCREENSHOTS", "/tmp/hazardjudge-screenshots"))
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+
+    from hazardjudge.service import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=412,915", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, condition, timeout=20):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def answer(driver, fact, value):
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.CSS_SELECTOR, f'div.q[data-fact="{fact}"]')
+    box.find_element(By.CSS_SELECTOR, f'input[value="{value}"]').click()
+
+
+def test_fill_the_form_judge_and_open_the_notice(server, browser):
+    from selenium.webdriver.common.by import By
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.get(server + "/")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[name="kind"]'))
+    browser.execute_script("document.getElementById('date').value = '2026-11-18'")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="kind"][value="gas_operator"]').click()
+    browser.find_element(By.ID, "load").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'div.q[data-fact="gas.license_held"]'))
+    browser.save_screenshot(str(SHOTS / "1-checklist.png"))
+    answer(browser, "fire.in_scope", "否")
+    answer(browser, "gas.license_held", "否")
+    browser.find_element(By.ID, "judge-form").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "outcome").text)
+    assert browser.find_element(By.ID, "outcome").text == "存在重大隐患"
+    findings = browser.find_element(By.ID, "findings").text
+    assert "第四条（一）" in findings and "燃气经营者未取得燃气经营许可证" in findings
+    assert "燃气经营者是否已取得燃气经营许可证？ 否" in findings  # the answer behind the finding
+    assert "还需回答的问题" in browser.find_element(By.ID, "questions").text
+    browser.save_screenshot(str(SHOTS / "2-verdict.png"))
+
+    main_window = browser.current_window_handle
+    browser.find_element(By.ID, "notice").click()
+    wait_for(browser, lambda d: len(d.window_handles) == 2)
+    browser.switch_to.window([h for h in browser.window_handles if h != main_window][0])
+    wait_for(browser, lambda d: "整改通知书" in d.find_element(By.TAG_NAME, "body").text)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "重大事故隐患整改通知书" in body and "第四条（一）" in body and "送达回执" in body
+    browser.save_screenshot(str(SHOTS / "3-notice.png"))
+    browser.close()
+    browser.switch_to.window(main_window)
+
+
+def test_paste_answers_and_read_the_verdict(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[name="sector"]'))
+    browser.find_element(By.CSS_SELECTOR, 'input[name="sector"][value="city_gas"]').click()
+    browser.find_element(By.ID, "tab-paste").click()
+    browser.find_element(By.ID, "paste").send_keys("燃气经营许可证：有\n加臭：没有\n运营燃气厂站吗：也许")
+    browser.find_element(By.ID, "judge-paste").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "outcome").text)
+    assert browser.find_element(By.ID, "outcome").text == "存在重大隐患"
+    assert "第八条" in browser.find_element(By.ID, "findings").text
+    assert "第3行" in browser.find_element(By.ID, "input-problems").text
+    browser.save_screenshot(str(SHOTS / "4-paste.png"))
+
+
+def test_hostile_answer_text_is_shown_as_text(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[name="sector"]'))
+    browser.find_element(By.CSS_SELECTOR, 'input[name="sector"][value="city_gas"]').click()
+    browser.find_element(By.ID, "tab-paste").click()
+    hostile = '<img src=x onerror="document.title=\'pwned\'">：是'
+    browser.find_element(By.ID, "paste").send_keys(hostile)
+    browser.find_element(By.ID, "judge-paste").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "outcome").text)
+    assert browser.title != "pwned"
+    assert "<img" in browser.find_element(By.ID, "input-problems").text
