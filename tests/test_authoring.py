@@ -103,7 +103,6 @@ def test_explain_traces_every_condition(fmt, capsys, monkeypatch):
 
 
 def test_explain_agrees_with_the_engine_on_random_inspections(shipped, demo):
-    import datetime as dt
 
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
