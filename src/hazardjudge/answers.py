@@ -219,6 +219,9 @@ def _convert(fact: FactDef, value: float, unit: str) -> float:
 
 def coerce(fact: FactDef, raw: Any) -> Any:
     """The typed value of one answer; None when the answer says it is unknown. ValueError otherwise."""
+    # A declared choice wins over the unknown words: an enumeration may have a value like "none".
+    if fact.values and isinstance(raw, str) and (raw.strip() in fact.values or raw.strip() in fact.values.values()):
+        return _coerce(fact, raw)
     if _is_unknown(raw):
         return None
     return _coerce(fact, raw)
@@ -241,14 +244,16 @@ def read_answers(
         if fact is None:
             problems.append(Problem("answer.unknown_question", f"未知的问题编号 {key!r}", pos, suggest(key, facts)))
             continue
-        if _is_unknown(value):
-            answers.given_unknown.add(key)
-            continue
         try:
-            answers.values[key] = _coerce(fact, value)
+            value_read = coerce(fact, value)
         except ValueError as exc:
             shown = repr(value) if not isinstance(value, str) else f"“{value[:60]}”"
             problems.append(Problem("answer.invalid", f"{key}（{fact.question}）的回答 {shown} 无法识别：{exc}", pos))
+            continue
+        if value_read is None:
+            answers.given_unknown.add(key)
+        else:
+            answers.values[key] = value_read
     if not problems:
         for constraint in constraints:
             if evaluate(constraint.condition, answers.values) is True:

@@ -317,6 +317,8 @@ class Sector(_Strict):
     document: Identifier
     applies_when: Condition
     scope_note: str
+    # Said when the sector does not apply, so a unit outside it is routed, never silently passed.
+    not_applicable_note: str | None = None
 
 
 # --------------------------------------------------------------------------- inspection input

@@ -177,7 +177,9 @@ class VerdictBuilder:
         )
         if applicability is Applicability.not_applicable:
             ref = _doc_ref(version) if version else None
-            return DocumentResult(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label="不适用", **common)
+            note = sector_model.not_applicable_note
+            label = f"不适用：{note}" if note else "不适用"
+            return DocumentResult(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
         if applicability is Applicability.undetermined:
             self._missing(scope_info)
         if version is None:

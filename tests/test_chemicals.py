@@ -1,0 +1,57 @@
+"""Hazardous chemicals: scope routing, and the date boundary between the 2017 criteria and AQ 3067-2026."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hazardjudge.models import DocumentOutcome, Outcome, OverallOutcome
+
+
+def chem(verdict):
+    return next(d for d in verdict.documents if d.sector == "chemicals")
+
+
+@pytest.mark.parametrize(("on", "version"), [(dt.date(2026, 9, 29), "2017"), (dt.date(2026, 9, 30), "AQ3067-2026")])
+def test_date_boundary_picks_the_version(shipped, on, version):
+    doc = chem(shipped.judge({"site.kinds": ["hc_production"], "chem.special_workers_certified": False}, on=on))
+    assert doc.document.version == version
+    if version == "2017":
+        assert doc.outcome is DocumentOutcome.major
+        assert [c.clause for r in doc.results if r.outcome is Outcome.triggered for c in r.citations] == ["二"]
+    else:
+        # AQ 3067-2026's item texts could not be verified: a gap, never "none", and nothing invented.
+        assert doc.outcome is DocumentOutcome.undetermined
+        assert {g.clause for g in doc.gaps} == {"5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7"}
+        assert doc.results == []
+
+
+@pytest.mark.parametrize(
+    ("kinds", "routed_to"),
+    [
+        (["other"], "工贸企业重大事故隐患判定标准"),  # e.g. a food factory with a small LPG store
+        (["gas_operator"], "城镇燃气经营安全重大隐患判定标准"),
+    ],
+)
+def test_units_outside_the_scope_are_routed_not_passed(shipped, kinds, routed_to):
+    verdict = shipped.judge({"site.kinds": kinds, "chem.special_workers_certified": False}, on=dt.date(2025, 6, 1))
+    doc = chem(verdict)
+    assert doc.outcome is DocumentOutcome.not_applicable
+    assert routed_to in doc.outcome_label
+    assert all(r.outcome is not Outcome.triggered for d in verdict.documents for r in d.results)
+
+
+def test_unit_type_unknown_keeps_the_chemicals_document_open(shipped):
+    verdict = shipped.judge({"chem.special_workers_certified": False}, on=dt.date(2025, 6, 1))
+    doc = chem(verdict)
+    assert doc.applicability.value == "undetermined" and doc.outcome is DocumentOutcome.undetermined
+    assert verdict.outcome is not OverallOutcome.none
+    assert "site.kinds" in [q.id for q in verdict.questions]
+
+
+def test_major_hazard_level_is_an_enumeration_compared_exactly(shipped):
+    for level, expected in (("level1", Outcome.triggered), ("level2", Outcome.triggered), ("level3", Outcome.not_applicable), ("none", Outcome.not_applicable)):
+        doc = chem(shipped.judge({"chem.tank_farm_major_hazard_level": level, "chem.tank_farm_emergency_cutoff": False},
+                                 on=dt.date(2025, 6, 1), sectors=["chemicals"]))
+        assert next(r for r in doc.results if r.rule == "chem2017.5a").outcome is expected, level
