@@ -158,11 +158,13 @@ def main() -> None:
 
     t = time.perf_counter()
     shipped = hazardjudge.load()
+    shipped._evaluator.warm()
     results["load_compile_shipped_ms"] = round((time.perf_counter() - t) * 1000, 1)
     with tempfile.TemporaryDirectory() as tmp:
         root = write_synthetic(Path(tmp), 300)
         t = time.perf_counter()
         synth = hazardjudge.load(root / "criteria", root / "rules")
+        synth._evaluator.warm()
         results["load_compile_synthetic300_ms"] = round((time.perf_counter() - t) * 1000, 1)
         results["synthetic_rulesets"] = len(synth._evaluator._handles)
 

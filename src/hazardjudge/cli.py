@@ -416,7 +416,7 @@ def _lint(args: argparse.Namespace) -> int:
 
     try:
         bundle = load_bundle(*_dirs(args))
-        Engine(bundle)  # compiling and creating the rulesets is part of the check
+        Engine(bundle)._evaluator.warm()  # compiling and creating every ruleset is part of the check
         problems = sorted(bundle.warnings + semantic_problems(bundle), key=lambda p: p.sort_key())
         failed = any(p.severity == "error" for p in problems) or (args.strict and bool(problems))
     except BundleError as exc:

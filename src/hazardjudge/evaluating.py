@@ -127,14 +127,24 @@ class DurableEvaluator:
     # ----------------------------------------------------------------- set-up
 
     def _build(self) -> None:
-        self._create(self.compiled.scope)
+        # Rulesets are created in the C core when a group is first evaluated: a one-off
+        # judgement (the CLI) pays only for the document versions in force on its date.
+        self._pending: dict[str, list[CompiledRuleset]] = {"scope": [self.compiled.scope]}
         self._groups["scope"] = [self.compiled.scope.name]
         for key, doc in self.compiled.documents.items():
-            for rs in doc.element_rulesets:
-                self._create(rs)
-            self._create(doc.final)
+            self._pending[key] = [*doc.element_rulesets, doc.final]
             self._groups[key] = [rs.name for rs in doc.element_rulesets]
             self._finals[key] = doc.final.name
+
+    def warm(self) -> None:
+        """Create every ruleset now (a long-running service prefers to pay at start-up)."""
+        with self._lock:
+            for group in list(self._pending):
+                self._ensure(group)
+
+    def _ensure(self, group: str) -> None:
+        for rs in self._pending.pop(group, ()):
+            self._create(rs)
 
     def _create(self, rs: CompiledRuleset) -> None:
         name = f"{self._prefix}:{rs.name}"
@@ -187,6 +197,7 @@ class DurableEvaluator:
             return result
 
     def _run_group(self, group: str, answers: Answers, named: set[str], fired: set[str]) -> dict[str, TargetOutcome]:
+        self._ensure(group)
         sid = f"{next(self._sids)}"
         recorder = _Recorder()
         pending: dict[str, None] = {}

@@ -360,7 +360,9 @@ class DocumentOutcome(str, Enum):
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Verdict parts are built with model_construct from checked data; deferring the schema
+    # build means a text-only CLI run never pays for it (measured: part of the cold start).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class FactValue(_Out):

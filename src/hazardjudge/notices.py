@@ -23,6 +23,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Outcome, OverallOutcome, Verdict
+from .rendering import bytecode_cache
 
 
 class Party(BaseModel):
@@ -148,6 +149,7 @@ def _environment(template_dir: Path | None) -> Environment:
         loaders.insert(0, FileSystemLoader(str(template_dir)))
     env = Environment(
         loader=ChoiceLoader(loaders),
+        bytecode_cache=bytecode_cache(),
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml")),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -6,12 +6,31 @@ ever a value passed into a template, never a template itself.
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+import os
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
 
 from .models import Outcome, Verdict
 
+def bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Compiled templates kept between runs (keyed by source checksum, so never stale).
+
+    Compiling the report template is a fifth of a CLI run; without a writable cache
+    directory the templates are simply compiled each time.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    directory = Path(base) / "hazardjudge" / "jinja"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(directory)) if os.access(directory, os.W_OK) else None
+
+
 _env = Environment(
     loader=PackageLoader("hazardjudge", "templates"),
+    bytecode_cache=bytecode_cache(),
     autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,

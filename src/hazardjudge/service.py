@@ -130,6 +130,7 @@ def _site(kinds: list[str] | None) -> dict[str, Any] | None:
 
 def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> FastAPI:
     engine = engine or load()
+    engine._evaluator.warm()
     app = FastAPI(
         title="hazardjudge",
         version="0.1.0",

@@ -147,9 +147,9 @@ class VerdictBuilder:
         for fid in self.questions:
             fact = self.compiled.bundle.facts[fid]
             questions.append(
-                Question(id=fid, question=fact.question, type=fact.type, help=fact.help, unit=fact.unit, values=fact.values)
+                Question.model_construct(id=fid, question=fact.question, type=fact.type, help=fact.help, unit=fact.unit, values=fact.values)
             )
-        return Verdict(
+        return Verdict.model_construct(
             inspection_date=self.on,
             outcome=outcome,
             outcome_label=text,
@@ -179,11 +179,11 @@ class VerdictBuilder:
             ref = _doc_ref(version) if version else None
             note = sector_model.not_applicable_note
             label = f"不适用：{note}" if note else "不适用"
-            return DocumentResult(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
+            return DocumentResult.model_construct(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
         if applicability is Applicability.undetermined:
             self._missing(scope_info)
         if version is None:
-            return DocumentResult(
+            return DocumentResult.model_construct(
                 document=None,
                 outcome=DocumentOutcome.no_version_in_force,
                 outcome_label=f"无法判定：{self.on.isoformat()} 没有已编码的现行版本",
@@ -201,7 +201,7 @@ class VerdictBuilder:
             outcome, text = DocumentOutcome.undetermined, "无法判定"
         else:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
-        return DocumentResult(
+        return DocumentResult.model_construct(
             document=_doc_ref(version), outcome=outcome, outcome_label=text, results=results, gaps=gaps, **common
         )
 
@@ -272,7 +272,7 @@ _APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_appli
 
 def _doc_ref(version: DocumentVersion) -> DocumentRef:
     d = version.doc
-    return DocumentRef(
+    return DocumentRef.model_construct(
         document=d.document,
         version=d.version,
         title=d.title,
@@ -295,7 +295,7 @@ def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]
         if not clause.decides:
             continue
         if clause.verification.status == "unverified":
-            gaps.append(ClauseGap(clause=cid, summary=clause.summary, reason=GapReason.unverified))
+            gaps.append(ClauseGap.model_construct(clause=cid, summary=clause.summary, reason=GapReason.unverified))
         elif cid not in cited:
-            gaps.append(ClauseGap(clause=cid, summary=clause.summary, reason=GapReason.not_encoded))
+            gaps.append(ClauseGap.model_construct(clause=cid, summary=clause.summary, reason=GapReason.not_encoded))
     return gaps
