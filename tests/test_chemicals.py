@@ -15,7 +15,7 @@ def chem(verdict):
 
 @pytest.mark.parametrize(("on", "version"), [(dt.date(2026, 9, 29), "2017"), (dt.date(2026, 9, 30), "AQ3067-2026")])
 def test_date_boundary_picks_the_version(shipped, on, version):
-    doc = chem(shipped.judge({"site.kinds": ["hc_production"], "chem.special_workers_certified": False}, on=on))
+    doc = chem(shipped.judge({"site.kinds": ["hc_production"], "site.special_workers_certified": False}, on=on))
     assert doc.document.version == version
     if version == "2017":
         assert doc.outcome is DocumentOutcome.major
@@ -35,7 +35,7 @@ def test_date_boundary_picks_the_version(shipped, on, version):
     ],
 )
 def test_units_outside_the_scope_are_routed_not_passed(shipped, kinds, routed_to):
-    verdict = shipped.judge({"site.kinds": kinds, "chem.special_workers_certified": False}, on=dt.date(2025, 6, 1))
+    verdict = shipped.judge({"site.kinds": kinds, "site.special_workers_certified": False}, on=dt.date(2025, 6, 1))
     doc = chem(verdict)
     assert doc.outcome is DocumentOutcome.not_applicable
     assert routed_to in doc.outcome_label
@@ -43,7 +43,7 @@ def test_units_outside_the_scope_are_routed_not_passed(shipped, kinds, routed_to
 
 
 def test_unit_type_unknown_keeps_the_chemicals_document_open(shipped):
-    verdict = shipped.judge({"chem.special_workers_certified": False}, on=dt.date(2025, 6, 1))
+    verdict = shipped.judge({"site.special_workers_certified": False}, on=dt.date(2025, 6, 1))
     doc = chem(verdict)
     assert doc.applicability.value == "undetermined" and doc.outcome is DocumentOutcome.undetermined
     assert verdict.outcome is not OverallOutcome.none

@@ -591,6 +591,10 @@ def _report_gaps(bundle: Bundle, problems: list[Problem]) -> None:
         key = f"{src.file.model.document}@{src.file.model.version}"
         cited.setdefault(key, set()).update(src.item.cites)
     for key, version in bundle.documents.items():
+        for part in version.doc.unread_parts:
+            problems.append(
+                Problem("coverage.unread", f"{key} 尚未取得条文：{part}", version.located.pos("unread_parts"), severity="warning")
+            )
         for cid, entry in version.clauses.items():
             if not entry.clause.decides:
                 continue

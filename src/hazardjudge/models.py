@@ -87,6 +87,9 @@ class CriteriaDocument(_Strict):
     scope: str
     sources: list[Source] = Field(min_length=1)
     clauses: list[Clause] = Field(min_length=1)
+    # Parts known to exist whose text could not be read: each is a gap, so the document
+    # can never conclude "none" while they are missing.
+    unread_parts: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> "CriteriaDocument":

@@ -289,7 +289,10 @@ def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]
     for s in compiled.bundle.items_of(version.key):
         if isinstance(s.item, Combination):
             cited.update(c for v in s.item.variants for c in v.cites)
-    gaps = []
+    gaps = [
+        ClauseGap.model_construct(clause=part, summary="条文尚未取得，未编码", reason=GapReason.not_encoded)
+        for part in version.doc.unread_parts
+    ]
     for cid, entry in version.clauses.items():
         clause = entry.clause
         if not clause.decides:
