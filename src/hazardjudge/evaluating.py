@@ -75,6 +75,20 @@ class Evaluation:
     fired: set[str] = field(default_factory=set)  # durable rule names that fired (coverage)
 
 
+def in_scope(compiled: CompiledBundle, scope: dict[str, TargetOutcome], documents: list[str]) -> list[str]:
+    """Documents worth evaluating: those whose sector the scope rules did not decide as not applicable.
+
+    Every rule of an out-of-scope document would only come out "not applicable" (the scope is
+    part of each rule's pattern), and the verdict lists no results for such a document.
+    """
+    out = []
+    for key in documents:
+        decided = scope.get(f"scope:{compiled.documents[key].sector}")
+        if decided is None or decided.outcome is not Outcome.not_applicable:
+            out.append(key)
+    return out
+
+
 class _Recorder:
     """Collects firings of one group; undetermined targets simply never appear."""
 
@@ -192,8 +206,9 @@ class DurableEvaluator:
     def evaluate(self, answers: Answers, named: set[str], documents: list[str]) -> Evaluation:
         with self._lock:
             result = Evaluation()
-            for group in ["scope", *documents]:
-                result.groups[group] = self._run_group(group, answers, named, result.fired)
+            scope = result.groups["scope"] = self._run_group("scope", answers, named, result.fired)
+            for key in in_scope(self.compiled, scope, documents):
+                result.groups[key] = self._run_group(key, answers, named, result.fired)
             return result
 
     def _run_group(self, group: str, answers: Answers, named: set[str], fired: set[str]) -> dict[str, TargetOutcome]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .answers import Answers
 from .compiling import NAMED_PREFIX, CompiledBundle, scope_condition
 from .conditions import evaluate
-from .evaluating import Evaluation, TargetOutcome
+from .evaluating import Evaluation, TargetOutcome, in_scope
 from .models import AllOf, Combination, Exclusion, Outcome, Rule
 
 T, F, NA, U, X = (
@@ -42,7 +42,7 @@ class OracleEvaluator:
             if v is not None:
                 scope_out[f"scope:{sid}"] = TargetOutcome(T if v else NA)
         result.groups["scope"] = scope_out
-        for key in documents:
+        for key in in_scope(self.compiled, scope_out, documents):
             doc = self.compiled.documents[key]
             result.groups[key] = self._document(key, scopes[doc.sector], values)
         return result
