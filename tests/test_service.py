@@ -89,7 +89,7 @@ def test_batch_limits_and_per_item_errors(client):
 def test_checklist_and_documents(client):
     checklist = client.post("/api/checklist", json={"site_kinds": ["gas_operator"], "date": "2026-11-18"}).json()
     assert any(i["fact"] == "gas.license_held" for i in checklist["items"])
-    docs = {(d["document"], d["version"]): d for d in client.get("/api/documents").json()}
+    docs = {(d["document"]["document"], d["document"]["version"]): d for d in client.get("/api/documents").json()}
     assert docs[("mohurd_city_gas_major_hazard", "2023")]["encoded"] == 22
     assert docs[("gb35181", "2025")]["unverified"] == 3
 

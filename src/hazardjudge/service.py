@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import checklists, coverage, notices
 from .api import Engine, load
 from .errors import InputError, Problem
-from .models import Verdict
+from .models import DocumentRef, Verdict
+from .verdicts import doc_ref
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BATCH = 200
@@ -98,14 +99,10 @@ class NoticeRequest(BaseModel):
 
 
 class DocumentOut(BaseModel):
+    """A document version (the same reference verdicts carry) and how much of it is encoded."""
+
     sector: str
-    document: str
-    version: str
-    title: str
-    number: str
-    issuer: str
-    effective: dt.date
-    superseded: dt.date | None
+    document: DocumentRef
     deciding_clauses: int
     encoded: int
     verified: int
@@ -245,11 +242,9 @@ def _documents(engine: Engine) -> list[DocumentOut]:
     for key, version in sorted(engine.bundle.documents.items()):
         sector = next((s for s, loc in engine.bundle.sectors.items() if loc.model.document == version.doc.document), "")
         deciding = report[key].deciding if key in report else []
-        d = version.doc
         out.append(
             DocumentOut(
-                sector=sector, document=d.document, version=d.version, title=d.title, number=d.number, issuer=d.issuer,
-                effective=d.effective, superseded=d.superseded, deciding_clauses=len(deciding),
+                sector=sector, document=doc_ref(version), deciding_clauses=len(deciding),
                 encoded=sum(bool(c.rules) for c in deciding),
                 verified=sum(c.verification == "verified" for c in deciding),
                 single_source=sum(c.verification == "single_source" for c in deciding),

@@ -180,7 +180,7 @@ class VerdictBuilder:
             named_by_caller=sector in self.named,
         )
         if applicability is Applicability.not_applicable:
-            ref = _doc_ref(version) if version else None
+            ref = doc_ref(version) if version else None
             note = sector_model.not_applicable_note
             label = f"不适用：{note}" if note else "不适用"
             return DocumentResult.model_construct(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
@@ -206,7 +206,7 @@ class VerdictBuilder:
         else:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
         common.update(results=results, gaps=gaps)
-        return DocumentResult.model_construct(document=_doc_ref(version), outcome=outcome, outcome_label=text, **common)
+        return DocumentResult.model_construct(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
 
     def _result(
         self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome], scope: TargetInfo | None
@@ -273,7 +273,7 @@ def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[s
 _APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_applicable: Applicability.not_applicable}
 
 
-def _doc_ref(version: DocumentVersion) -> DocumentRef:
+def doc_ref(version: DocumentVersion) -> DocumentRef:
     d = version.doc
     return DocumentRef.model_construct(
         document=d.document,
