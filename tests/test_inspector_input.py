@@ -226,3 +226,11 @@ def test_judge_a_pasted_chat_message(capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "第五条（一）" in captured.out
     assert "按问题文字匹配" in captured.err and "paste.invalid_answer" not in captured.err
+
+
+def test_site_answers_that_chose_the_checklist_count_as_answers(shipped):
+    # The checklist for a chosen unit type leaves that question out; pasted answers must not lose it.
+    answers, _ = shipped.paste("gas.odorized：否", on=ON, site={"site.kinds": ["gas_operator"]})
+    assert answers.values["site.kinds"] == frozenset({"gas_operator"})
+    verdict = shipped.judge(answers, on=ON)
+    assert next(d for d in verdict.documents if d.sector == "city_gas").applicability.value == "applicable"

@@ -31,10 +31,6 @@ class Answers:
     """Known values by fact id; every other declared fact is unknown."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    given_unknown: set[str] = field(default_factory=set)  # answered explicitly as unknown
-
-    def display(self, fact: FactDef) -> str:
-        return display_value(fact, self.values.get(fact.id))
 
 
 def display_value(fact: FactDef, value: Any) -> str:
@@ -231,7 +227,6 @@ def read_answers(
     raw: dict[str, Any],
     facts: dict[str, FactDef],
     constraints: Iterable[Any] = (),
-    source: str = "<facts>",
     positions: dict[str, Any] | None = None,
 ) -> Answers:
     """Check every answer; raise InputError listing all problems at once."""
@@ -250,9 +245,7 @@ def read_answers(
             shown = repr(value) if not isinstance(value, str) else f"“{value[:60]}”"
             problems.append(Problem("answer.invalid", f"{key}（{fact.question}）的回答 {shown} 无法识别：{exc}", pos))
             continue
-        if value_read is None:
-            answers.given_unknown.add(key)
-        else:
+        if value_read is not None:
             answers.values[key] = value_read
     if not problems:
         for constraint in constraints:

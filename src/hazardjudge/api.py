@@ -31,13 +31,13 @@ class Engine:
         self.bundle = bundle
         self.compiled: CompiledBundle = compile_bundle(bundle)
         self._evaluator = DurableEvaluator(self.compiled)
-        self._citations: dict = {}  # ClauseRefs are immutable; build each once per engine
+        self._memo: dict = {}  # what verdicts need that depends only on the bundle, built once
 
     # ----------------------------------------------------------------- inputs
 
-    def read(self, facts: Mapping[str, Any], positions: dict[str, Any] | None = None, source: str = "<facts>") -> Answers:
+    def read(self, facts: Mapping[str, Any], positions: dict[str, Any] | None = None) -> Answers:
         constraints = [c for loc in self.bundle.constraints for c in loc.model.constraints]
-        return read_answers(dict(facts), self.bundle.facts, constraints, source, positions)
+        return read_answers(dict(facts), self.bundle.facts, constraints, positions)
 
     def paste(
         self,
@@ -60,7 +60,8 @@ class Engine:
 
         checklist = build(self, on or dt.date.today(), sectors, dict(site or {}))
         pasted = parse(data, self.bundle.facts, checklist, fmt, source)
-        answers = Answers(values=dict(pasted.facts))
+        # The site answers chose the checklist, which then leaves them out: they are answers too.
+        answers = Answers(values={**self.read(site or {}).values, **pasted.facts})
         for loc in self.bundle.constraints:
             for c in loc.model.constraints:
                 if evaluate(c.condition, answers.values) is True:
@@ -115,7 +116,7 @@ class Engine:
             answers = self.read(facts)
         on = on or dt.date.today()
         evaluation, chosen, named = self.evaluate(answers, on, sectors)
-        return VerdictBuilder(self.compiled, answers, on, named, self._citations).build(evaluation, chosen)
+        return VerdictBuilder(self.compiled, answers, on, named, self._memo).build(evaluation, chosen)
 
 
 _default: Engine | None = None

@@ -20,9 +20,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, NamedTuple, Sequence
 
-from .errors import Problem
+from .errors import EngineError, Problem
 
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
 EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
@@ -147,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "schema": _schema,
         }
         return commands[args.command](args)
+    except EngineError as exc:
+        print(f"内部错误（请连同输入一起报告）：{exc}", file=sys.stderr)
+        return EXIT_SOFTWARE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -170,8 +173,16 @@ def _load(args: argparse.Namespace):
         return None
 
 
-def _read_inspection(args: argparse.Namespace):
-    """(engine, answers, date, sectors) for judge/explain, or an exit code.
+class Read(NamedTuple):
+    engine: Any
+    answers: Any
+    on: Any
+    sectors: list[str] | None
+    unit: dict[str, Any]
+
+
+def _read_inspection(args: argparse.Namespace) -> "Read | int":
+    """The judged inspection's engine, answers, date, sectors and unit details, or an exit code.
 
     YAML and JSON inspections are strict: any unreadable answer stops the judgement.
     Pasted forms (chat lines, CSV, tab-separated, XLSX) are read answer by answer:
@@ -223,32 +234,24 @@ def _read_inspection(args: argparse.Namespace):
         if any(p.severity == "error" for p in pasted.problems):
             print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
         _print_problems(pasted.problems)
-        args.unit = {}
-        return engine, answers, on or dt.date.today(), args.sectors
+        return Read(engine, answers, on or dt.date.today(), args.sectors, {})
     inspection = parsed.inspection
-    args.unit = parsed.unit
     try:
-        answers = engine.read(inspection.facts, parsed.positions, name)
+        answers = engine.read(inspection.facts, parsed.positions)
     except InputError as exc:
         print("检查记录中有无法识别的回答，未作判定：", file=sys.stderr)
         _print_problems(exc.problems)
         return EXIT_DATAERR
-    return engine, answers, on or inspection.on or dt.date.today(), args.sectors or inspection.sectors
+    return Read(engine, answers, on or inspection.on or dt.date.today(), args.sectors or inspection.sectors, parsed.unit)
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from .errors import EngineError
     from .rendering import render_text
 
     read = _read_inspection(args)
     if isinstance(read, int):
         return read
-    engine, answers, on, sectors = read
-    try:
-        verdict = engine.judge(answers, on=on, sectors=sectors)
-    except EngineError as exc:
-        print(f"内部错误：{exc}", file=sys.stderr)
-        return EXIT_SOFTWARE
+    verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors)
     if args.format == "json":
         sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
     else:
@@ -272,8 +275,7 @@ def _explain(args: argparse.Namespace) -> int:
     read = _read_inspection(args)
     if isinstance(read, int):
         return read
-    engine, answers, on, sectors = read
-    result = explain(engine, answers, on, sectors)
+    result = explain(read.engine, read.answers, read.on, read.sectors)
     if args.format == "json":
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
@@ -291,7 +293,6 @@ def _notice(args: argparse.Namespace) -> int:
     read = _read_inspection(args)
     if isinstance(read, int):
         return read
-    engine, answers, on, sectors = read
     try:
         raw = load_yaml_file(args.config) if args.config else {}
         if not isinstance(raw, dict):
@@ -305,8 +306,8 @@ def _notice(args: argparse.Namespace) -> int:
             settings["inspectors"] = args.inspector
         if args.templates:
             settings["template_dir"] = args.templates
-        if "unit" not in settings and getattr(args, "unit", None):
-            settings["unit"] = args.unit
+        if "unit" not in settings and read.unit:
+            settings["unit"] = read.unit
         config = notices.NoticeConfig.model_validate(settings)
     except InputError as exc:
         _print_problems(exc.problems)
@@ -315,7 +316,7 @@ def _notice(args: argparse.Namespace) -> int:
         for err in exc.errors():
             print(f"通知书设置有误：{'.'.join(map(str, err['loc']))}：{err['msg']}", file=sys.stderr)
         return EXIT_DATAERR
-    verdict = engine.judge(answers, on=on, sectors=sectors)
+    verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors)
     text = notices.render(notices.build(verdict, config), args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -410,7 +411,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     from .api import Engine
-    from .errors import BundleError, EngineError
+    from .errors import BundleError
     from .linting import semantic_problems
     from .loading import load_bundle
 

@@ -183,7 +183,7 @@ def _validation_problems(exc: ValidationError, raw: Any, path: Path, model: type
         hint = None
         if err["type"] == "extra_forbidden":
             key = loc[-1]
-            hint = suggest(str(key), _known_keys(model, loc[:-1]))
+            hint = suggest(str(key), _known_keys(model))
             message = f"未知的键 {key!r}"
         elif err["type"] == "missing":
             message = f"缺少必填的键 {loc[-1]!r}"
@@ -213,8 +213,8 @@ def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names valid at ``loc`` (best effort, for did-you-mean)."""
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    """Every field name of the model and its sub-models, for did-you-mean."""
     names: set[str] = set()
     stack: list[type[BaseModel]] = [model]
     seen: set[type] = set()
@@ -433,7 +433,6 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                 )
             )
             continue
-        local_ids: set[str] = set()
         for group in ("rules", "combinations", "exclusions"):
             for i, item in enumerate(getattr(rf, group)):
                 src = RuleSource(item, loc, (group, i), sector_dir)
@@ -443,7 +442,6 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                     )
                     continue
                 bundle.items[item.id] = src
-                local_ids.add(item.id)
                 _check_cites(item.cites, version, src, ("cites",), problems)
                 if isinstance(item, Rule):
                     if item.when is not None:
@@ -457,7 +455,7 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                             _check_condition(bundle, variant.when, loc, (group, i, "variants", k, "when"), problems)
                         _check_cites(variant.cites, version, src, ("variants", k, "cites"), problems)
                 _check_tests(item, src, problems)
-        _check_references(bundle, rf, loc, local_ids, problems)
+        _check_references(rf, loc, problems)
 
     _report_gaps(bundle, problems)
     _report_unused_facts(bundle, problems)
@@ -478,7 +476,7 @@ def _check_cites(
             )
 
 
-def _check_references(bundle: Bundle, rf: RuleFile, loc: Located, local: set[str], problems: list[Problem]) -> None:
+def _check_references(rf: RuleFile, loc: Located, problems: list[Problem]) -> None:
     rule_ids = {r.id for r in rf.rules}
     for i, combo in enumerate(rf.combinations):
         for k, variant in enumerate(combo.variants):

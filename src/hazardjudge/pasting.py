@@ -68,7 +68,7 @@ class Reader:
         self.result = Pasted()
         self.seen: dict[str, tuple[Any, int]] = {}
 
-    def resolve(self, key: str, line: int) -> tuple[str, str, float] | None:
+    def resolve(self, key: str) -> tuple[str, str, float] | None:
         key = key.strip().strip("`").strip()
         if key in self.facts:
             return key, "id", 1.0
@@ -92,7 +92,7 @@ class Reader:
     def answer(self, key: str, raw: Any, line: int, text: str) -> None:
         pos = Position(self.source, line, 1)
         self.ambiguous: list[str] = []
-        resolved = self.resolve(key, line)
+        resolved = self.resolve(key)
         if resolved is None and self.ambiguous:
             options = "；".join(f"{self.by_question[q]}（{q}）" for q in self.ambiguous)
             self.result.problems.append(Problem("paste.ambiguous_question", f"“{key.strip()[:40]}”可能对应多个问题：{options}；请写问题编号", pos))

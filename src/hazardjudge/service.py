@@ -162,16 +162,11 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
         if (req.facts is None) == (req.text is None):
             raise InputError([Problem("request.answers", "请提供 facts（问题编号到回答的映射）或 text（粘贴的回答）之一")])
         on = req.date or dt.date.today()
-        # The unit type chosen on the page is an answer too (the checklist leaves it out).
-        site = engine.read(_site(req.site_kinds) or {}).values
         if req.facts is not None:
-            answers = engine.read(req.facts)
-            for fid, value in site.items():
-                answers.values.setdefault(fid, value)
+            # The unit type chosen on the page is an answer too (the checklist leaves it out).
+            answers = engine.read({**(_site(req.site_kinds) or {}), **req.facts})
             return JudgeResponse(verdict=engine.judge(answers, on=on, sectors=req.sectors))
         answers, pasted = engine.paste(req.text, on=on, sectors=req.sectors, site=_site(req.site_kinds))
-        for fid, value in site.items():
-            answers.values.setdefault(fid, value)
         return JudgeResponse(
             verdict=engine.judge(answers, on=on, sectors=req.sectors),
             input_problems=[ProblemOut.of(p) for p in pasted.problems],

@@ -64,10 +64,11 @@ class VerdictBuilder:
         answers: Answers,
         on: dt.date,
         named: set[str],
-        citation_cache: dict | None = None,
+        memo: dict | None = None,
     ) -> None:
         self.compiled = compiled
-        self.citation_cache = citation_cache if citation_cache is not None else {}
+        # Per-engine memo of what depends only on the bundle (citations, gaps): immutable values.
+        self.memo = memo if memo is not None else {}
         self.answers = answers
         self.on = on
         self.named = named
@@ -104,8 +105,8 @@ class VerdictBuilder:
         return missing
 
     def _citations(self, version: DocumentVersion, cites: tuple[str, ...] | list[str]) -> list[ClauseRef]:
-        key = (version.key, tuple(cites))
-        cached = self.citation_cache.get(key)
+        key = ("cites", version.key, tuple(cites))
+        cached = self.memo.get(key)
         if cached is not None:
             return list(cached)
         doc = version.doc
@@ -122,7 +123,7 @@ class VerdictBuilder:
                     verification=clause.verification.status,
                 )
             )
-        self.citation_cache[key] = tuple(refs)
+        self.memo[key] = tuple(refs)
         return refs
 
     def build(self, evaluation: Evaluation, sectors: list[str]) -> Verdict:
@@ -196,7 +197,9 @@ class VerdictBuilder:
         compiled_doc = self.compiled.documents[version.key]
         open_scope = scope_info if applicability is Applicability.undetermined else None
         results = [self._result(version, info, group, open_scope) for info in compiled_doc.targets.values()]
-        gaps = _gaps(self.compiled, version)
+        gaps = self.memo.get(("gaps", version.key))
+        if gaps is None:
+            gaps = self.memo[("gaps", version.key)] = tuple(_gaps(self.compiled, version))
         major_label = version.doc.major_label
         decisive = [r for r in results if r.kind != "exclusion" and r.major]
         if any(r.outcome is Outcome.triggered for r in decisive):
@@ -205,7 +208,7 @@ class VerdictBuilder:
             outcome, text = DocumentOutcome.undetermined, "无法判定"
         else:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
-        common.update(results=results, gaps=gaps)
+        common.update(results=results, gaps=list(gaps))
         return DocumentResult.model_construct(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
 
     def _result(
