@@ -40,10 +40,14 @@ def answers(engine, exclude_constraint_violations=True):
     def clean(d):
         out = {k: v for k, v in d.items() if v is not None}
         if exclude_constraint_violations:
-            # The bundles' constraints all say "other" excludes every specific value of a set.
+            # The bundles' constraints all say a catch-all value ("other", "none") excludes every
+            # specific value of its set.
             for fid, value in out.items():
-                if facts[fid].type is FactType.set and "other" in value and len(value) > 1:
-                    out[fid] = ["other"]
+                if facts[fid].type is FactType.set and len(value) > 1:
+                    for catch_all in ("other", "none"):
+                        if catch_all in value:
+                            out[fid] = [catch_all]
+                            break
         return out
 
     return st.fixed_dictionaries(parts).map(clean)

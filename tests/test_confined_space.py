@@ -61,7 +61,11 @@ def test_13_1_needs_both_halves(shipped):
 
 def test_unread_articles_keep_the_documents_from_none(shipped):
     all_ok = {k: (v if k != "cs.guardian" else True) for k, v in NO_GUARDIAN.items()}
-    verdict = shipped.judge({"site.kinds": ["construction_site"], **all_ok}, on=dt.date(2026, 1, 1))
-    doc = next(d for d in verdict.documents if d.sector == "construction")
-    assert all(r.outcome is not Outcome.undetermined for r in doc.results)
-    assert doc.outcome is DocumentOutcome.undetermined and any("条文未取得" in g.clause for g in doc.gaps)
+    verdict = shipped.judge({
+        "site.kinds": ["industry_trade"], "site.special_workers_certified": True, "ind.leaders_assessed": True,
+        "ind.contractor_coordination": True, "ind.contractor_inspection": True, "ind.listed_device_failed": False,
+        "ind.metal_smelting": False, **all_ok,
+    }, on=dt.date(2026, 1, 1))
+    doc = next(d for d in verdict.documents if d.sector == "industry_trade")
+    assert not [r.rule for r in doc.results if r.outcome is Outcome.undetermined]
+    assert doc.outcome is DocumentOutcome.undetermined and any("第四条至第十二条" in g.clause for g in doc.gaps)
