@@ -119,3 +119,13 @@ def test_fully_answered_city_gas_inspection_can_be_none(shipped):
     verdict = shipped.judge(facts, on=dt.date(2026, 11, 18))
     assert verdict.outcome is OverallOutcome.none, verdict.outcome_label
     assert verdict.questions == []
+
+
+@pytest.mark.parametrize("name", ["city_gas_station.yaml", "construction_site.yaml"])
+def test_shipped_examples_agree_with_oracle(shipped, name):
+    from hazardjudge.inputs import parse_inspection
+    from hazardjudge.loading import example_dir
+
+    parsed = parse_inspection((example_dir() / name).read_text(encoding="utf-8"))
+    check_agreement(shipped, dict(parsed.inspection.facts), parsed.inspection.on, None)
+    assert shipped.judge(parsed.inspection).outcome is OverallOutcome.major
