@@ -115,3 +115,27 @@ def test_unknown_sector_is_an_error_with_suggestion(shipped):
     with pytest.raises(InputError) as info:
         shipped.judge({}, on=ON, sectors=["city_gaz"])
     assert "city_gas" in info.value.problems[0].hint
+
+
+@pytest.mark.parametrize(
+    ("fact", "text", "read"),
+    [
+        # The answer restates the question's predicate: it affirms the failure.
+        ("con.scaffold_foundation_fail", "不满足", True),
+        ("con.truss_no_stability_measures", "未采取", True),
+        ("con.gondola_lock_failed", "失效", True),
+        # Short phrases still read by their prefix when the question asks positively.
+        ("con.gondola_lock_failed", "未失效", False),
+        ("gas.license_held", "已取得", True),
+        ("gas.license_held", "没有取得", False),
+    ],
+)
+def test_phrases_are_read_against_the_questions_polarity(shipped, fact, text, read):
+    assert shipped.read({fact: text}).values[fact] is read
+
+
+@pytest.mark.parametrize(("fact", "text"), [("con.truss_no_stability_measures", "已采取"), ("con.scaffold_foundation_fail", "满足"), ("con.key_staff_uncertified", "未取得")])
+def test_phrases_that_could_invert_a_negative_question_are_refused(shipped, fact, text):
+    # “是否未采取防失稳措施？” answered “已采取” means no failure; guessing from 已 would say there is one.
+    (p,) = problems(shipped, {fact: text})
+    assert p.code == "answer.invalid" and "是/否" in p.message

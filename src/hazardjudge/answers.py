@@ -23,6 +23,7 @@ TRUE_WORDS = {"true", "yes", "y", "是", "有", "对", "√", "✓", "存在", "
 YES_PREFIXES = {"是", "有", "已", "对"}
 NO_PREFIXES = {"否", "无", "没", "未", "不"}
 FALSE_WORDS = {"false", "no", "n", "否", "无", "没有", "错", "×", "✗", "不存在", "未", "0"}
+NEGATION = re.compile("[未不没无]")
 
 
 
@@ -85,11 +86,20 @@ def _coerce(fact: FactDef, raw: Any) -> Any:
                 return True
             if word in FALSE_WORDS:
                 return False
-            # Chat answers are often short phrases: 已建立、有的、没有设置、不存在.
-            if word[:1] in YES_PREFIXES and len(word) <= 6:
+            predicate = fact.question.split("是否", 1)[1] if "是否" in fact.question else ""
+            # An answer that restates the question's own predicate affirms it:
+            # “是否不满足设计要求？” — “不满足”; “安全锁是否失效？” — “失效”.
+            if len(word) >= 2 and predicate.startswith(word):
                 return True
-            if word[:1] in NO_PREFIXES and len(word) <= 6:
-                return False
+            # Chat answers are often short phrases: 已建立、有的、没有设置、不存在. When the question
+            # asks about a failure in negative words (“是否未采取防失稳措施？”), “已采取” denies it and
+            # “未采取” affirms it, so prefix guessing would invert the answer: only 是/否 are taken.
+            if not NEGATION.search(predicate):
+                if word[:1] in YES_PREFIXES and len(word) <= 6:
+                    return True
+                if word[:1] in NO_PREFIXES and len(word) <= 6:
+                    return False
+            raise ValueError("这是否定式提问，短语回答容易读反，请直接回答 是/否")
         raise ValueError("应回答 是/否（true/false）")
     if t in (FactType.integer, FactType.number):
         value = _number(fact, raw)
