@@ -139,3 +139,8 @@ def test_phrases_that_could_invert_a_negative_question_are_refused(shipped, fact
     # “是否未采取防失稳措施？” answered “已采取” means no failure; guessing from 已 would say there is one.
     (p,) = problems(shipped, {fact: text})
     assert p.code == "answer.invalid" and "是/否" in p.message
+
+
+@pytest.mark.parametrize(("text", "read"), [("是的", True), ("不是", False)])
+def test_plain_yes_no_words_need_no_guessing_on_a_negative_question(shipped, text, read):
+    assert shipped.read({"con.truss_no_stability_measures": text}).values["con.truss_no_stability_measures"] is read

@@ -19,10 +19,10 @@ from .errors import InputError, Problem, suggest
 from .models import FactDef, FactType
 
 UNKNOWN_WORDS = {"", "?", "？", "unknown", "未知", "不清楚", "不确定", "未检查", "未查", "不适用", "待查", "n/a", "na", "null", "none"}
-TRUE_WORDS = {"true", "yes", "y", "是", "有", "对", "√", "✓", "存在", "已", "1"}
+TRUE_WORDS = {"true", "yes", "y", "是", "是的", "有", "对", "√", "✓", "存在", "已", "1"}
 YES_PREFIXES = {"是", "有", "已", "对"}
 NO_PREFIXES = {"否", "无", "没", "未", "不"}
-FALSE_WORDS = {"false", "no", "n", "否", "无", "没有", "错", "×", "✗", "不存在", "未", "0"}
+FALSE_WORDS = {"false", "no", "n", "否", "不是", "无", "没有", "错", "×", "✗", "不存在", "未", "0"}
 NEGATION = re.compile("[未不没无]")
 
 

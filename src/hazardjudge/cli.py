@@ -156,6 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _emit(text: str, output: Path | None) -> None:
+    """Write a report to the ``-o`` file, or to stdout."""
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
 def _print_problems(problems, stream=None) -> None:
     for p in problems:
         print(str(p), file=stream or sys.stderr)
@@ -318,10 +326,7 @@ def _notice(args: argparse.Namespace) -> int:
         return EXIT_DATAERR
     verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors)
     text = notices.render(notices.build(verdict, config), args.format)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _emit(text, args.output)
     return _verdict_exit(verdict)
 
 
@@ -360,10 +365,7 @@ def _checklist(args: argparse.Namespace) -> int:
         return EXIT_NONE
     render = {"md": checklists.to_markdown, "csv": checklists.to_csv, "yaml": checklists.to_yaml, "json": checklists.to_json}
     text = render[args.format](checklist)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _emit(text, args.output)
     return EXIT_NONE
 
 
@@ -375,10 +377,7 @@ def _coverage(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     report = coverage.compute(engine)
     text = coverage.render_html(report) if args.format == "html" else coverage.render_text(report)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _emit(text, args.output)
     return EXIT_NONE
 
 
