@@ -341,11 +341,12 @@ class Compiler:
                     "count": len(v.elements) - v.at_least + 1,
                 }
                 final.fires[name] = Fire(combo.id, None, (), vo_no)
-            name = self.name("c")
-            final.definition[name] = {
-                "all": [{f"v{i}": {"$and": [{"t": "vo"}, {"v": vk}, {"o": "N"}]}} for i, vk in enumerate(variant_keys)]
-            }
-            final.fires[name] = Fire(combo.id, Outcome.not_triggered)
+            if not combo.partial:
+                name = self.name("c")
+                final.definition[name] = {
+                    "all": [{f"v{i}": {"$and": [{"t": "vo"}, {"v": vk}, {"o": "N"}]}} for i, vk in enumerate(variant_keys)]
+                }
+                final.fires[name] = Fire(combo.id, Outcome.not_triggered)
             targets[combo.id] = TargetInfo(combo.id, "combination", True, tuple(combo.cites), tuple(dict.fromkeys(reads)), s)
 
         for target, excl_ids in guards.items():

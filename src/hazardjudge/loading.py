@@ -573,6 +573,9 @@ def _check_tests(item: Rule | Combination | Exclusion, src: RuleSource, problems
     expected = {t.expect for t in item.tests}
     if isinstance(item, Exclusion):
         need = {Outcome.triggered, Outcome.not_triggered}
+    elif isinstance(item, Combination) and item.partial:
+        # Never "not triggered" by design; its negative case is the undetermined one.
+        need = {Outcome.triggered, Outcome.undetermined}
     else:
         need = {Outcome.triggered, Outcome.not_triggered, Outcome.undetermined}
     missing = need - expected

@@ -273,6 +273,10 @@ class Combination(_Strict):
     id: RuleId
     cites: list[str] = Field(min_length=1)
     variants: list[Variant] = Field(min_length=1)
+    # The clause was read only in part (some place categories or elements unseen): a
+    # count below the threshold then proves nothing, so the combination may establish
+    # a major hazard but never rule one out.
+    partial: bool = False
     finding: str = Field(min_length=2)
     rectification: str = Field(min_length=2)
     tests: list[TestCase] = Field(default_factory=list)
@@ -435,6 +439,9 @@ class RuleResult(_Out):
     missing: list[str] = Field(default_factory=list, description="unanswered fact ids that block a decision")
     excluded_by: list[str] = Field(default_factory=list)
     counts: list[CountDetail] = Field(default_factory=list)
+    partial: bool = Field(
+        False, description="a combination whose clause was read only in part: it can establish a major hazard, never rule one out"
+    )
 
 
 class GapReason(str, Enum):

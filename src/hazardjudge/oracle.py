@@ -79,7 +79,7 @@ class OracleEvaluator:
                     states.append(F)
                 else:
                     states.append(U)
-            raw[combo.id] = T if T in states else F if all(s is F for s in states) else U
+            raw[combo.id] = T if T in states else F if not combo.partial and all(s is F for s in states) else U
         out: dict[str, TargetOutcome] = {}
         for target, outcome in raw.items():
             excl_ids = guards.get(target, [])

@@ -247,6 +247,7 @@ class VerdictBuilder:
             missing=self._missing(info, scope) if outcome is Outcome.undetermined else [],
             excluded_by=list(out.excluded_by) if out else [],
             counts=counts,
+            partial=isinstance(item, Combination) and item.partial,
         )
 
 
