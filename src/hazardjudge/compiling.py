@@ -149,6 +149,12 @@ def attribute_names(bundle: Bundle) -> dict[str, str]:
     return out
 
 
+# Tolerance of fact-to-fact comparisons in the engine: answers are measured lengths,
+# areas, counts and pressures within ±100,000, where float error stays below 1e-10 and
+# real differences above 1e-6.
+EPSILON = 1e-9
+
+
 class Compiler:
     def __init__(self, bundle: Bundle, slice_size: int = DEFAULT_SLICE) -> None:
         self.bundle = bundle
@@ -167,8 +173,13 @@ class Compiler:
             expr: Any = {"$m": ref}
             if atom.value.times != 1:
                 expr = {"$mul": {"$l": expr, "$r": atom.value.times}}
-            if atom.value.plus != 0:
-                expr = {"$add": {"$l": expr, "$r": atom.value.plus}}
+            # The C core multiplies in binary floating point (6 × 0.8 = 4.800000000000001),
+            # so a measurement exactly at the limit would fall on the wrong side. Shift
+            # the bound by far less than any measured difference, towards "at the limit
+            # is not beyond it": the oracle compares the same numbers in exact decimals.
+            shift = atom.value.plus + {"lt": -EPSILON, "gte": -EPSILON, "gt": EPSILON, "lte": EPSILON}.get(atom.op, 0.0)
+            if shift != 0:
+                expr = {"$add": {"$l": expr, "$r": shift}}
             # Guards first: the C core compares against garbage when the
             # referenced attribute is absent (measured: a wrong hit every time).
             return [{"$ex": {attr: 1}}, {"$ex": {ref: 1}}, {f"${atom.op}": {attr: expr}}]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import product
 from typing import Any, Iterator
 
@@ -89,8 +90,14 @@ def _resolve(value: Any, values: dict[str, Any]) -> Any:
         other = values.get(value.fact)
         if other is None:
             return None
-        return other * value.times + value.plus
+        # Decimal, as the numbers were written: 4.8 m against 80 % of 6 m is exactly at
+        # the limit, while binary floats make 6 × 0.8 = 4.800000000000001.
+        return _decimal(other) * _decimal(value.times) + _decimal(value.plus)
     return value
+
+
+def _decimal(x: Any) -> Decimal:
+    return Decimal(str(x))
 
 
 def _compare(op: str, left: Any, right: Any) -> bool:
@@ -126,6 +133,8 @@ def evaluate(cond: Condition | None, values: dict[str, Any]) -> bool | None:
         right = _resolve(cond.value, values)
         if left is None or right is None:
             return None
+        if isinstance(cond.value, FactRef):
+            left = _decimal(left)
         return _compare(cond.op, left, right)
     if isinstance(cond, NotOf):
         inner = evaluate(cond.not_, values)
