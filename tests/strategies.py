@@ -6,6 +6,7 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
+from hazardjudge.conditions import evaluate, referenced_facts
 from hazardjudge.models import FactType
 
 DATES = [dt.date(2018, 6, 30), dt.date(2018, 7, 1), dt.date(2023, 9, 20), dt.date(2023, 9, 21), dt.date(2025, 10, 31), dt.date(2025, 11, 1), dt.date(2026, 11, 22)]
@@ -35,6 +36,7 @@ def value_of(fact):
 def answers(engine, exclude_constraint_violations=True):
     """A dict of answers over a random subset of the engine's facts."""
     facts = engine.bundle.facts
+    constraints = [c for loc in engine.bundle.constraints for c in loc.model.constraints]
     parts = {fid: st.one_of(st.none(), value_of(f)) for fid, f in sorted(facts.items())}
 
     def clean(d):
@@ -48,6 +50,12 @@ def answers(engine, exclude_constraint_violations=True):
                         if catch_all in value:
                             out[fid] = [catch_all]
                             break
+            # Any other contradiction (e.g. more damaged doors than doors): leave those
+            # questions unanswered, which is always a valid inspection.
+            for c in constraints:
+                if evaluate(c.condition, out) is True:
+                    for fid in referenced_facts(c.condition):
+                        out.pop(fid, None)
         return out
 
     return st.fixed_dictionaries(parts).map(clean)

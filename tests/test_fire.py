@@ -82,13 +82,39 @@ def test_an_unanswered_exclusion_keeps_a_direct_element_undetermined(shipped):
     assert "fire.place_stopped" in result(doc, "fire2017.6-4").missing
 
 
-def test_2017_never_concludes_none_while_its_comprehensive_rule_is_unencoded(shipped):
-    answers = {f: False for f, d in shipped.bundle.facts.items() if f.startswith("fire.") and d.type.value == "boolean"}
-    answers.update({"fire.in_scope": True, "fire.place_categories": ["other"]})
-    doc = fire_doc(shipped.judge(answers, on=dt.date(2020, 6, 1)))
-    assert all(r.outcome is not Outcome.undetermined for r in doc.results)
+def _clean_2017_answers(bundle):
+    """Every fire question answered with "no problem": booleans false, counts 0, each
+    measured value equal to its required value (at the limit is not beyond it)."""
+    answers = {}
+    for fid, d in bundle.facts.items():
+        if fid.startswith("fire."):
+            answers[fid] = {"boolean": False, "integer": 0, "number": 10}.get(d.type.value)
+    answers.update({"fire.in_scope": True, "fire.place_categories": ["crowded", "hotel"]})
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def test_2017_never_concludes_none_while_chapter_7_is_partly_read(shipped):
+    doc = fire_doc(shipped.judge(_clean_2017_answers(shipped.bundle), on=dt.date(2020, 6, 1)))
+    open_ = [r for r in doc.results if r.outcome is Outcome.undetermined]
+    # Below its threshold the partly read 5.3.3 proves nothing: it alone stays open.
+    assert [r.rule for r in open_] == ["fire2017.5-3-3"] and open_[0].partial and not open_[0].missing
     assert doc.outcome is DocumentOutcome.undetermined
-    assert {g.clause for g in doc.gaps} == {"5.3.3", "7"}
+    assert {g.clause for g in doc.gaps} == set(shipped.bundle.documents["gb35181@2017"].doc.unread_parts)
+
+
+def test_2017_three_evacuation_elements_at_a_crowded_place_are_major(shipped):
+    answers = _clean_2017_answers(shipped.bundle) | {"fire.refuge_noncompliant": True, "fire.exits_blocked": True}
+    doc = fire_doc(shipped.judge(answers, on=dt.date(2020, 6, 1)))
+    combo = result(doc, "fire2017.5-3-3")
+    assert combo.outcome is Outcome.undetermined
+    assert [(c.counted, c.threshold) for c in combo.counts] == [(2, 3)]
+    text = render_text(shipped.judge(answers, on=dt.date(2020, 6, 1)))
+    assert "一般火灾隐患" in text and "该条文仅部分取得" in text
+    answers["fire.independent_exit_missing"] = True
+    doc = fire_doc(shipped.judge(answers, on=dt.date(2020, 6, 1)))
+    combo = result(doc, "fire2017.5-3-3")
+    assert combo.outcome is Outcome.triggered and doc.outcome is DocumentOutcome.major
+    assert combo.counts[0].clauses == ["7.3.1", "7.3.3", "7.3.4"]
 
 
 def test_2025_reports_its_unread_clauses_as_gaps(shipped):
