@@ -118,3 +118,27 @@ def test_cli_lint_prints_file_line_column(demo_copy, capsys):
     assert main(["lint", str(demo_copy)]) == 1
     out = capsys.readouterr().out
     assert "v2017.yaml:" in out and "rules.unknown_clause" in out
+
+
+DEFINED = "definitions:\n  wide_exit: {fact: demo.exit_width, gt: 2}\nrules:\n"
+
+
+def test_a_named_condition_is_used_where_it_is_named(demo_copy):
+    edit(demo_copy / RULES_2017, "rules:\n", DEFINED)
+    edit(demo_copy / RULES_2017, "condition: {fact: demo.e1, eq: true}", "condition: {use: wide_exit}")
+    engine = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert engine.bundle.items["demo.e1"].item.condition.fact == "demo.exit_width"
+
+
+def test_an_unknown_named_condition_is_refused_with_a_suggestion(demo_copy):
+    edit(demo_copy / RULES_2017, "rules:\n", DEFINED)
+    edit(demo_copy / RULES_2017, "condition: {fact: demo.e1, eq: true}", "condition: {use: wide_exits}")
+    (p,) = load_error(demo_copy).problems
+    assert p.code == "rules.unknown_definition" and "wide_exit" in (p.hint or "")
+    assert p.position.file.endswith("v2017.yaml") and p.position.line > 1
+
+
+def test_a_definition_may_not_use_another(demo_copy):
+    edit(demo_copy / RULES_2017, "rules:\n", DEFINED.replace("rules:\n", "  twice: {use: wide_exit}\nrules:\n"))
+    (p,) = load_error(demo_copy).problems
+    assert p.code == "rules.nested_use"

@@ -22,7 +22,7 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import DNF, Atom, conjoin, false_dnf, referenced_facts, to_scalar, true_dnf
+from .conditions import DNF, NAMED_PREFIX, Atom, conjoin, false_dnf, referenced_facts, scope_condition, to_scalar, true_dnf
 from .loading import Bundle, RuleSource
 from .models import (
     AllOf,
@@ -43,7 +43,6 @@ DEFAULT_SLICE = 40
 #: attributes per asserted fact; the C core refuses more than 252 (error 302)
 MAX_ATTRIBUTES = 200
 
-NAMED_PREFIX = "_named."
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +117,6 @@ def engine_json(value: Any) -> str:
     if value is None:
         return "null"
     raise TypeError(type(value))
-
-
-def scope_condition(sector: Sector) -> Condition:
-    """A sector applies when the caller named it or its own condition holds."""
-    named = Leaf(fact=NAMED_PREFIX + sector.id, op="eq", value=True)
-    return AnyOf(any=[named, sector.applies_when])
 
 
 class _Namer:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from itertools import product
 from typing import Any, Iterator
 
-from .models import AllOf, AnyOf, Condition, FactRef, Leaf, NotOf
+from .models import AllOf, AnyOf, Condition, FactRef, Leaf, NotOf, Sector
 
 # The negation of each comparison on a *known* value.
 NEGATE = {
@@ -33,6 +33,7 @@ NEGATE = {
 }
 
 MAX_CONJUNCTIONS = 64
+MAX_JOINED = 2 * MAX_CONJUNCTIONS
 
 
 class ConditionTooLarge(ValueError):
@@ -171,10 +172,21 @@ def _leaf_dnf(leaf: Leaf, positive: bool) -> DNF:
         if wants_member:
             return [(Atom(leaf.fact, "eq", v),) for v in members]
         return [tuple(Atom(leaf.fact, "ne", v) for v in members)]
-    return [(Atom(leaf.fact, op if positive else NEGATE[op], leaf.value),)]
+    op = op if positive else NEGATE[op]
+    if op == "ne" and isinstance(leaf.value, bool):
+        # A known yes/no answer that is not "yes" is "no": one form lets contradictions
+        # between branches be seen and pruned.
+        return [(Atom(leaf.fact, "eq", not leaf.value),)]
+    return [(Atom(leaf.fact, op, leaf.value),)]
 
 
-def _product(parts: list[DNF]) -> DNF:
+def _product(parts: list[DNF], limit: int = MAX_CONJUNCTIONS) -> DNF:
+    size = 1
+    for p in parts:
+        size *= len(p)
+    # Bound the work before simplifying: far beyond what simplification could bring back.
+    if size > limit**2:
+        raise ConditionTooLarge(f"条件展开后超过 {limit} 个分支，请拆分规则")
     out: DNF = []
     for combo in product(*parts):
         conj: list[Atom] = []
@@ -182,10 +194,40 @@ def _product(parts: list[DNF]) -> DNF:
             for atom in c:
                 if atom not in conj:
                     conj.append(atom)
+        # A branch that asks one answer to be two things can never fire: dropping it keeps
+        # rules such as "required → failed" for several systems within the size limit.
+        if _contradictory(conj):
+            continue
         out.append(tuple(conj))
-        if len(out) > MAX_CONJUNCTIONS:
-            raise ConditionTooLarge(f"条件展开后超过 {MAX_CONJUNCTIONS} 个分支，请拆分规则")
+    return _absorb(out, limit)
+
+
+def _absorb(dnf: DNF, limit: int = MAX_CONJUNCTIONS) -> DNF:
+    """Drop repeats and every branch that contains another (A or (A and B) is A)."""
+    sets = [frozenset(c) for c in dnf]
+    out: DNF = []
+    kept: list[frozenset[Atom]] = []
+    for conj, atoms in zip(dnf, sets):
+        if atoms in kept or any(other < atoms for other in sets):
+            continue
+        kept.append(atoms)
+        out.append(conj)
+    if len(out) > limit:
+        raise ConditionTooLarge(f"条件展开后超过 {limit} 个分支，请拆分规则")
     return out
+
+
+def _contradictory(conj: list[Atom]) -> bool:
+    equal: dict[str, Any] = {}
+    for atom in conj:
+        if atom.op == "eq" and not isinstance(atom.value, FactRef):
+            if atom.fact in equal and equal[atom.fact] != atom.value:
+                return True
+            equal[atom.fact] = atom.value
+    return any(
+        atom.op == "ne" and atom.fact in equal and equal[atom.fact] == atom.value and not isinstance(atom.value, FactRef)
+        for atom in conj
+    )
 
 
 def _dnf(cond: Condition, positive: bool) -> DNF:
@@ -198,14 +240,7 @@ def _dnf(cond: Condition, positive: bool) -> DNF:
     parts = [_dnf(c, positive) for c in children]
     if conjunctive:
         return _product(parts)
-    out: DNF = []
-    for p in parts:
-        for conj in p:
-            if conj not in out:
-                out.append(conj)
-    if len(out) > MAX_CONJUNCTIONS:
-        raise ConditionTooLarge(f"条件展开后超过 {MAX_CONJUNCTIONS} 个分支，请拆分规则")
-    return out
+    return _absorb([conj for p in parts for conj in p])
 
 
 def true_dnf(cond: Condition | None) -> DNF:
@@ -219,7 +254,11 @@ def false_dnf(cond: Condition | None) -> DNF:
 
 
 def conjoin(a: DNF, b: DNF) -> DNF:
-    return _product([a, b])
+    """A rule's applicability joined to its condition: each branch becomes one engine rule.
+    The limit is the condition's own times two, room for a sector scope that may be named by
+    the caller or found in the answers; the engine's real bound is how many branches match
+    one inspection at once (about 64, error 303), which branches of one rule never approach."""
+    return _product([a, b], MAX_JOINED)
 
 
 def to_scalar(value: Any) -> Any:
@@ -227,3 +266,14 @@ def to_scalar(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.toordinal()
     return value
+
+
+# The answer a caller sets by naming a sector: "judge this site under city gas" applies the
+# sector whatever its own scope question says.
+NAMED_PREFIX = "_named."
+
+
+def scope_condition(sector: Sector) -> Condition:
+    """A sector applies when the caller named it or its own condition holds."""
+    named = Leaf(fact=NAMED_PREFIX + sector.id, op="eq", value=True)
+    return AnyOf(any=[named, sector.applies_when])

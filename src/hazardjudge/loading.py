@@ -17,11 +17,12 @@ from typing import Any, Iterable, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .conditions import ConditionTooLarge, false_dnf, iter_leaves, referenced_facts, true_dnf
+from .conditions import ConditionTooLarge, conjoin, false_dnf, iter_leaves, referenced_facts, scope_condition, true_dnf
 from .errors import BundleError, InputError, Problem, suggest
 from .models import (
     COMPARISONS,
     PLACEHOLDER,
+    AllOf,
     Clause,
     Combination,
     Condition,
@@ -165,12 +166,47 @@ def _parse(model: type[M], path: Path, problems: list[Problem]) -> Located | Non
     if not isinstance(raw, dict):
         problems.append(Problem("schema.root", "文件顶层必须是映射（键: 值）", Position(str(path), 1, 1)))
         return None
+    if model is RuleFile and not _expand_definitions(raw, path, problems):
+        return None
     try:
         parsed = model.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, raw, path, model))
         return None
     return Located(parsed, raw, path)
+
+
+def _expand_definitions(raw: dict[str, Any], path: Path, problems: list[Problem]) -> bool:
+    """Replace every `{use: name}` with the named tree from `definitions` (shared, so an
+    error inside it is reported at the definition's own line)."""
+    defs = raw.get("definitions")
+    defs = defs if isinstance(defs, dict) else {}
+    found: list[Problem] = []
+
+    def expand(node: Any, inside_definition: bool) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"use"}:
+                pos = getattr(node, "pos", None) or Position(str(path), 1, 1)
+                name = node["use"]
+                if inside_definition:
+                    found.append(Problem("rules.nested_use", "定义中不能再引用其他定义", pos))
+                elif not isinstance(name, str) or name not in defs:
+                    found.append(
+                        Problem("rules.unknown_definition", f"未定义的条件 {name!r}", pos, suggest(str(name), set(defs)))
+                    )
+                else:
+                    return defs[name]
+                return node
+            for key, value in node.items():
+                node[key] = expand(value, inside_definition or (node is defs))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                node[i] = expand(value, inside_definition)
+        return node
+
+    expand(raw, False)
+    problems.extend(found)
+    return not found
 
 
 def _validation_problems(exc: ValidationError, raw: Any, path: Path, model: type[BaseModel]) -> list[Problem]:
@@ -447,6 +483,7 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                     if item.when is not None:
                         _check_condition(bundle, item.when, loc, (group, i, "when"), problems)
                     _check_condition(bundle, item.condition, loc, (group, i, "condition"), problems)
+                    _check_combined_size(item, scope_condition(sector_loc.model), src, problems)
                 elif isinstance(item, Exclusion):
                     _check_condition(bundle, item.condition, loc, (group, i, "condition"), problems)
                 else:
@@ -459,6 +496,17 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
 
     _report_gaps(bundle, problems)
     _report_unused_facts(bundle, problems)
+
+
+def _check_combined_size(rule: Rule, scope: Condition, src: RuleSource, problems: list[Problem]) -> None:
+    """The engine joins the sector's scope and a rule's `when` to its condition: the product
+    must fit too, or the bundle would load and then fail to compile."""
+    try:
+        applies = true_dnf(AllOf(all=[scope] + ([rule.when] if rule.when is not None else [])))
+        conjoin(applies, true_dnf(rule.condition))
+        conjoin(applies, false_dnf(rule.condition))
+    except ConditionTooLarge as exc:
+        problems.append(Problem("rules.too_large", f"{exc}（when 与 condition 合并后）", src.pos("condition")))
 
 
 def _check_cites(

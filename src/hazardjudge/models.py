@@ -298,6 +298,10 @@ class RuleFile(_Strict):
     # Answers every test case in the file starts from (a case's own facts win): the
     # exclusion questions a triggered case must settle, written once.
     test_facts: dict[str, Any] = Field(default_factory=dict)
+    # Named condition trees a clause set reuses (e.g. one annex's definition cited by
+    # several items): written once, and `{use: name}` anywhere in this file's conditions
+    # stands for the tree. The loader expands them before validation.
+    definitions: dict[Identifier, Condition] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     combinations: list[Combination] = Field(default_factory=list)
     exclusions: list[Exclusion] = Field(default_factory=list)
