@@ -117,10 +117,101 @@ def test_2017_three_evacuation_elements_at_a_crowded_place_are_major(shipped):
     assert combo.counts[0].clauses == ["7.3.1", "7.3.3", "7.3.4"]
 
 
-def test_2025_reports_its_unread_clauses_as_gaps(shipped):
-    verdict = shipped.judge({"fire.in_scope": True}, on=dt.date(2026, 11, 22))
+NOT_EXCLUDED_2025 = {"fire.due_to_standard_revision": False, "fire.place_stopped": False, "fire.corrected_on_spot": False}
+ON_2025 = dt.date(2026, 11, 22)
+
+
+def _clean_2025_answers(bundle, place_types):
+    """Every GB 35181-2025 question answered "no problem" for the given place types."""
+    answers = {}
+    for fid, d in bundle.facts.items():
+        if fid.startswith("fire."):
+            answers[fid] = {"boolean": False, "integer": 0, "number": 10}.get(d.type.value)
+    answers.update({"fire.in_scope": True, "fire.place_types": place_types, **NOT_EXCLUDED_2025})
+    answers.update({"fire.hydrant_system_required": True, "fire.auto_extinguishing_required": True, "fire.alarm_system_required": True})
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def test_2025_is_fully_encoded_and_a_clean_site_concludes_none(shipped):
+    verdict = shipped.judge(_clean_2025_answers(shipped.bundle, ["hotel", "underground_crowded"]), on=ON_2025)
     doc = fire_doc(verdict)
+    assert doc.document.version == "2025" and doc.gaps == []
+    assert [r.rule for r in doc.results if r.outcome is Outcome.undetermined] == []
+    assert doc.outcome is DocumentOutcome.none and doc.outcome_label == "未发现重大火灾隐患"
+
+
+def test_2025_one_unanswered_question_keeps_it_open(shipped):
+    answers = _clean_2025_answers(shipped.bundle, ["hotel"])
+    del answers["fire.rescue_opening_obstructed"]
+    doc = fire_doc(shipped.judge(answers, on=ON_2025))
     assert doc.outcome is DocumentOutcome.undetermined
-    assert {g.clause for g in doc.gaps} == {"4.2", "5", "6"}
-    assert all(g.reason.value == "unverified" for g in doc.gaps)
-    assert "尚未编码或未经核验" in render_text(verdict)
+    assert result(doc, "fire2025.5-2-e").missing == ["fire.rescue_opening_obstructed"]
+
+
+@pytest.mark.parametrize(("count", "outcome"), [(5, Outcome.not_triggered), (6, Outcome.triggered), (7, Outcome.triggered)])
+def test_2025_six_comprehensive_elements_make_it_major(shipped, count, outcome):
+    elements = ["fire.control_room_noncompliant", "fire.compartment_doors_damaged", "fire.stair_finish_combustible",
+                "fire.no_dedicated_fire_circuit", "fire.wiring_on_combustible", "fire.terminals_burnt", "fire.pump_cabinet_in_manual"]
+    answers = _clean_2025_answers(shipped.bundle, ["none"]) | {e: True for e in elements[:count]}
+    verdict = shipped.judge(answers, on=ON_2025)
+    doc = fire_doc(verdict)
+    combo = result(doc, "fire2025.4-1-c")
+    assert combo.outcome is outcome
+    assert [(c.counted, c.threshold) for c in combo.counts] == [(count, 6)]
+    text = render_text(verdict)
+    if outcome is Outcome.triggered:
+        assert doc.outcome is DocumentOutcome.major and "4.1 c)" in text
+    else:
+        # Below the threshold the elements are still reported, as general fire hazards.
+        assert doc.outcome is DocumentOutcome.none and "一般火灾隐患" in text and "6.5.4" in text
+
+
+def test_2025_the_same_element_found_twice_counts_once(shipped):
+    # 5 distinct elements, one of them (6.3.3) seen at several doors: still 5.
+    answers = _clean_2025_answers(shipped.bundle, ["none"]) | {
+        "fire.control_room_noncompliant": True, "fire.compartment_doors_damaged": True, "fire.stair_finish_combustible": True,
+        "fire.no_dedicated_fire_circuit": True, "fire.stair_doors_damaged": 4, "fire.stair_doors_total": 12}
+    combo = result(fire_doc(shipped.judge(answers, on=ON_2025)), "fire2025.4-1-c")
+    assert combo.outcome is Outcome.not_triggered and combo.counts[0].counted == 5
+
+
+@pytest.mark.parametrize(("exclusion", "facts"), [
+    ("fire2025.x_revision", {"fire.due_to_standard_revision": True}),
+    ("fire2025.x_stopped", {"fire.place_stopped": True, "fire.stopped_no_actual_risk": True}),
+    ("fire2025.x_corrected", {"fire.corrected_on_spot": True}),
+])
+def test_2025_exclusions_are_applied_cited_and_shown(shipped, exclusion, facts):
+    answers = _clean_2025_answers(shipped.bundle, ["shop"]) | {"fire.rescue_opening_obstructed": True} | facts
+    verdict = shipped.judge(answers, on=ON_2025)
+    doc = fire_doc(verdict)
+    assert result(doc, "fire2025.5-2-e").outcome is Outcome.excluded
+    assert result(doc, "fire2025.5-2-e").excluded_by == [exclusion]
+    assert verdict.outcome is not OverallOutcome.major
+    assert result(doc, exclusion).citations[0].clause in render_text(verdict)
+
+
+def test_2025_a_stopped_place_with_real_risk_is_not_excluded(shipped):
+    answers = _clean_2025_answers(shipped.bundle, ["shop"]) | {"fire.rescue_opening_obstructed": True,
+                                                               "fire.place_stopped": True, "fire.stopped_no_actual_risk": False}
+    assert fire_doc(shipped.judge(answers, on=ON_2025)).outcome is DocumentOutcome.major
+
+
+@pytest.mark.parametrize(("on", "rule"), [(dt.date(2025, 10, 31), "fire2017.6-4"), (dt.date(2025, 11, 1), "fire2025.5-1-a")])
+def test_the_date_boundary_cites_the_version_in_force(shipped, on, rule):
+    answers = {"fire.in_scope": True, "fire.class_ab_in_basement": True, "fire.basement_special_process": False,
+               **NOT_EXCLUDED, **NOT_EXCLUDED_2025}
+    doc = fire_doc(shipped.judge(answers, on=on))
+    assert doc.outcome is DocumentOutcome.major
+    finding = result(doc, rule)
+    assert finding.outcome is Outcome.triggered and finding.citations[0].number == doc.document.number
+
+
+def test_2025_annex_a_needs_a_failure_in_each_required_system(shipped):
+    base = _clean_2025_answers(shipped.bundle, ["hospital"])
+    both_required = base | {"fire.hydrant_system_required": False}
+    doc = fire_doc(shipped.judge(both_required | {"fire.alarm_system_failure": True}, on=ON_2025))
+    assert result(doc, "fire2025.5-3-e-failing").outcome is Outcome.not_triggered
+    doc = fire_doc(shipped.judge(both_required | {"fire.alarm_system_failure": True, "fire.gas_system_installed": True,
+                                                  "fire.gas_agent_net_kg": 44.9, "fire.gas_agent_design_kg": 50}, on=ON_2025))
+    failing = result(doc, "fire2025.5-3-e-failing")
+    assert failing.outcome is Outcome.triggered and [c.clause for c in failing.citations] == ["5.3 e)", "A.4"]

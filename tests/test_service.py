@@ -91,7 +91,8 @@ def test_checklist_and_documents(client):
     assert any(i["fact"] == "gas.license_held" for i in checklist["items"])
     docs = {(d["document"]["document"], d["document"]["version"]): d for d in client.get("/api/documents").json()}
     assert docs[("mohurd_city_gas_major_hazard", "2023")]["encoded"] == 22
-    assert docs[("gb35181", "2025")]["unverified"] == 3
+    assert (docs[("gb35181", "2025")]["encoded"], docs[("gb35181", "2025")]["unverified"]) == (70, 0)
+    assert docs[("chem_major_hazard", "AQ3067-2026")]["unverified"] == 7
 
 
 def test_notice_is_rendered_and_escaped(client):
