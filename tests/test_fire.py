@@ -208,10 +208,18 @@ def test_the_date_boundary_cites_the_version_in_force(shipped, on, rule):
 
 def test_2025_annex_a_needs_a_failure_in_each_required_system(shipped):
     base = _clean_2025_answers(shipped.bundle, ["hospital"])
-    both_required = base | {"fire.hydrant_system_required": False}
+    both_required = base | {"fire.hydrant_system_required": False, "fire.alarm_installed": True, "fire.alarm_not_working": True}
     doc = fire_doc(shipped.judge(both_required | {"fire.alarm_system_failure": True}, on=ON_2025))
     assert result(doc, "fire2025.5-3-e-failing").outcome is Outcome.not_triggered
     doc = fire_doc(shipped.judge(both_required | {"fire.alarm_system_failure": True, "fire.gas_system_installed": True,
                                                   "fire.gas_agent_net_kg": 44.9, "fire.gas_agent_design_kg": 50}, on=ON_2025))
     failing = result(doc, "fire2025.5-3-e-failing")
     assert failing.outcome is Outcome.triggered and [c.clause for c in failing.citations] == ["5.3 e)", "A.4"]
+
+
+def test_2025_an_annex_a_failure_cannot_be_answered_as_working(shipped):
+    from hazardjudge.errors import InputError
+
+    answers = _clean_2025_answers(shipped.bundle, ["hotel"]) | {"fire.hydrant_system_failure": True}
+    with pytest.raises(InputError, match="消火栓系统存在附录A所列情形"):
+        shipped.judge(answers, on=ON_2025)
