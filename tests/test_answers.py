@@ -53,6 +53,12 @@ def test_lengths_are_converted_to_the_fact_unit(demo, text, metres):
     assert demo.read({"demo.exit_width": text}).values["demo.exit_width"] == pytest.approx(metres)
 
 
+@pytest.mark.parametrize(("text", "kpa"), [("30kPa", 30.0), ("30 kpa", 30.0), ("30千帕", 30.0), ("0.03MPa", 30.0), ("0.0301 兆帕", 30.1), ("30000Pa", 30.0)])
+def test_pressures_are_converted_to_kpa_exactly(shipped, text, kpa):
+    # Exactly, not approximately: a converted answer is compared with a limit (0.0301 × 1000 is not 30.1 in floats).
+    assert shipped.read({"ind.gas_water_seal_block_pressure": text}).values["ind.gas_water_seal_block_pressure"] == kpa
+
+
 @pytest.mark.parametrize(("text", "count"), [("三个", 3), ("十二", 12), ("两百人", 200), ("600", 600)])
 def test_counts_in_chinese_numerals(demo, text, count):
     assert demo.read({"demo.people": text}).values["demo.people"] == count

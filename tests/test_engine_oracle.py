@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -58,21 +59,21 @@ def test_a_none_verdict_survives_any_further_answer(bundle, request):
     """"None found" on partial answers is only possible when no missing answer could matter."""
     engine = request.getfixturevalue(bundle)
 
+    # The partial answers are a random part of the full ones, the rest being the further answers. (Two
+    # independent answer sets, merged, made the smallest example of the shipped bundle too large for
+    # hypothesis once it held several hundred questions.)
     @SETTINGS
-    @given(answers(engine), answers(engine), st.sampled_from(DATES), sectors(engine))
-    def run(partial, extra, on, chosen):
-        full = {**extra, **partial}
-        try:
-            first = engine.judge(partial, on=on, sectors=chosen)
-            second = engine.judge(full, on=on, sectors=chosen)
-        except Exception as exc:  # constraint violations from mixing two answer sets
-            if type(exc).__name__ == "InputError":
-                return
-            raise
+    @given(answers(engine), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0), st.sampled_from(DATES), sectors(engine))
+    def run(full, seed, share, on, chosen):
+        rng = random.Random(seed)
+        partial = {k: v for k, v in full.items() if rng.random() < share}
+        # A part of consistent answers is consistent, so neither judgement can be refused.
+        first = engine.judge(partial, on=on, sectors=chosen)
+        second = engine.judge(full, on=on, sectors=chosen)
         if first.outcome is OverallOutcome.none:
             assert second.outcome is OverallOutcome.none
         if first.outcome is OverallOutcome.major:
-            # Adding answers (a violation included) never clears a major verdict.
+            # Adding answers never clears a major verdict.
             assert second.outcome is OverallOutcome.major
 
     run()

@@ -165,6 +165,9 @@ UNIT_ALIASES: dict[str, tuple[str, float]] = {
     "mm": ("m", 0.001), "毫米": ("m", 0.001),
     "km": ("m", 1000.0), "千米": ("m", 1000.0), "公里": ("m", 1000.0),
     "%": ("%", 1.0), "％": ("%", 1.0),
+    "kpa": ("kPa", 1.0), "千帕": ("kPa", 1.0),
+    "mpa": ("kPa", 1000.0), "兆帕": ("kPa", 1000.0),
+    "pa": ("kPa", 0.001), "帕": ("kPa", 0.001),
 }
 # Counting words carry no unit: 三个, 5处, 12人.
 COUNT_WORDS = {"个", "处", "项", "人", "名", "台", "套", "只", "条", "座", "间", "层", "次", "具"}
@@ -217,7 +220,9 @@ def _convert(fact: FactDef, value: float, unit: str) -> float:
         raise ValueError(f"无法识别的单位“{unit}”" + (f"（应为 {fact.unit}）" if fact.unit else ""))
     canonical, factor = alias
     if canonical == (fact.unit or ""):
-        return value * factor
+        # Rounded so that a converted answer lands on the decimal the inspector meant
+        # (2.01 MPa is 2010 kPa, not 2009.9999999999998) before it is compared with a limit.
+        return round(value * factor, 9)
     if canonical == "%" and not fact.unit:
         return value / 100  # a ratio asked as a number, answered as a percentage
     raise ValueError(f"单位应为 {fact.unit or '无'}，不是 {unit}")
