@@ -107,8 +107,9 @@ def engine_json(value: Any) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("non-finite number")
-        text = format(Decimal(repr(value)), "f")
-        return text
+        text = repr(value)
+        # Decimal only when repr chose an exponent; otherwise it would give back the same digits.
+        return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):

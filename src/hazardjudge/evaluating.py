@@ -33,6 +33,7 @@ from .errors import EngineError
 from .models import FactType, Outcome
 
 _engine_ids = itertools.count()
+_SCALAR, _SET, _NAMED = 0, 1, 2  # how a read fact is encoded in a message
 _allocator_tuned = False
 
 # glibc's M_TRIM_THRESHOLD (malloc.h). Every evaluation makes and deletes a
@@ -134,7 +135,7 @@ class DurableEvaluator:
         self._handles: dict[str, _Handle] = {}
         self._groups: dict[str, list[str]] = {}
         self._finals: dict[str, str] = {}
-        self._reads: dict[str, list[tuple[str, Any]]] = {}  # per ruleset name
+        self._reads: dict[str, list[tuple[str, int, Any]]] = {}  # per ruleset name
         _tune_allocator()
         self._build()
 
@@ -169,21 +170,24 @@ class DurableEvaluator:
         self._handles[rs.name] = _Handle(rs, handle)
         self._reads[rs.name] = self._encoding(rs.reads)
 
-    def _encoding(self, reads: dict[str, None]) -> list[tuple[str, Any]]:
+    def _encoding(self, reads: dict[str, None]) -> list[tuple[str, int, Any]]:
         """How each fact a ruleset tests becomes attributes of the fact asserted into it.
 
-        Each entry is (fact id, '"attr":') or, for a set fact, (fact id, [(value, '"attr":'), …]);
-        the quoted keys are prepared once so a message is a plain join on the hot path.
+        Each entry is (fact id, kind, key): a scalar's quoted key '"attr":'; a set fact's
+        [(value, '"attr":'), …]; a named-sector flag's ('"attr":', sector). Prepared once so
+        a message is a plain join on the hot path.
         """
         facts = self.compiled.bundle.facts
         attributes = self.compiled.attributes
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, int, Any]] = []
         for fid in reads:
             fact = facts.get(fid)
-            if fact is not None and fact.type is FactType.set:
-                out.append((fid, [(v, f'"{attributes[f"{fid}={v}"]}":') for v in fact.values or {}]))
+            if fid.startswith(NAMED_PREFIX):
+                out.append((fid, _NAMED, (f'"{attributes[fid]}":', fid[len(NAMED_PREFIX) :])))
+            elif fact is not None and fact.type is FactType.set:
+                out.append((fid, _SET, [(v, f'"{attributes[f"{fid}={v}"]}":') for v in fact.values or {}]))
             else:
-                out.append((fid, f'"{attributes[fid]}":'))
+                out.append((fid, _SCALAR, f'"{attributes[fid]}":'))
         return out
 
     # ----------------------------------------------------------------- evaluation
@@ -191,15 +195,17 @@ class DurableEvaluator:
     def _message(self, ruleset: str, answers: Answers, named: set[str], sid: str) -> str:
         parts = ['{"t":"i"']
         values = answers.values
-        for fid, key in self._reads[ruleset]:
-            if fid.startswith(NAMED_PREFIX):
-                parts.append(key + ("true" if fid[len(NAMED_PREFIX) :] in named else "false"))
-            elif fid in values:
-                value = values[fid]
-                if isinstance(key, list):
+        for fid, kind, key in self._reads[ruleset]:
+            if kind == _SCALAR:
+                if fid in values:
+                    parts.append(key + engine_json(to_scalar(values[fid])))
+            elif kind == _SET:
+                if fid in values:
+                    value = values[fid]
                     parts.extend(k + ("true" if v in value else "false") for v, k in key)
-                else:
-                    parts.append(key + engine_json(to_scalar(value)))
+            else:
+                attr, sector = key
+                parts.append(attr + ("true" if sector in named else "false"))
         parts.append(f'"sid":"{sid}"}}')
         return ",".join(parts)
 
