@@ -122,3 +122,17 @@ def test_version_by_date_and_no_silent_fallback(demo):
     last_day = demo.judge(facts, on=dt.date(2025, 10, 31)).documents[0]
     first_day = demo.judge(facts, on=dt.date(2025, 11, 1)).documents[0]
     assert (last_day.document.version, first_day.document.version) == ("2017", "2025")
+
+
+def test_versions_compile_when_first_needed_in_any_order_with_the_same_verdicts():
+    dates = [dt.date(2024, 1, 1), ON]
+    facts = {"site.kinds": ["gas_operator", "construction_site"], "gas.odorized": False}
+    forward, backward = hazardjudge.load(), hazardjudge.load()
+    first = forward.judge(facts, on=dates[0])
+    assert "chem_major_hazard@2017" not in forward.compiled.documents._done  # its sector does not apply
+    assert "mohurd_construction_major_hazard@2024" not in forward.compiled.documents._done  # not yet in force
+    later = [backward.judge(facts, on=d) for d in reversed(dates)]
+    assert [first, forward.judge(facts, on=dates[1])] == list(reversed(later))
+    backward._evaluator.warm()
+    names = [n for h in backward._evaluator._handles.values() for n in h.compiled.fires if n != "sentinel"]
+    assert len(names) == len(set(names))  # coverage and the fired set are keyed by name across the bundle

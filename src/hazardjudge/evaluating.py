@@ -84,7 +84,7 @@ def in_scope(compiled: CompiledBundle, scope: dict[str, TargetOutcome], document
     """
     out = []
     for key in documents:
-        decided = scope.get(f"scope:{compiled.documents[key].sector}")
+        decided = scope.get(f"scope:{compiled.documents.sector_of[key]}")
         if decided is None or decided.outcome is not Outcome.not_applicable:
             out.append(key)
     return out
@@ -137,29 +137,30 @@ class DurableEvaluator:
         self._finals: dict[str, str] = {}
         self._reads: dict[str, list[tuple[str, int, Any]]] = {}  # per ruleset name
         _tune_allocator()
-        self._build()
 
     # ----------------------------------------------------------------- set-up
-
-    def _build(self) -> None:
-        # Rulesets are created in the C core when a group is first evaluated: a one-off
-        # judgement (the CLI) pays only for the document versions in force on its date.
-        self._pending: dict[str, list[CompiledRuleset]] = {"scope": [self.compiled.scope]}
-        self._groups["scope"] = [self.compiled.scope.name]
-        for key, doc in self.compiled.documents.items():
-            self._pending[key] = [*doc.element_rulesets, doc.final]
-            self._groups[key] = [rs.name for rs in doc.element_rulesets]
-            self._finals[key] = doc.final.name
 
     def warm(self) -> None:
         """Create every ruleset now (a long-running service prefers to pay at start-up)."""
         with self._lock:
-            for group in list(self._pending):
-                self._ensure(group)
+            self._ensure("scope")
+            for key in self.compiled.documents:
+                self._ensure(key)
 
     def _ensure(self, group: str) -> None:
-        for rs in self._pending.pop(group, ()):
+        # Rulesets are created in the C core when a group is first evaluated: a one-off
+        # judgement (the CLI) pays only for the document versions in force on its date.
+        if group in self._groups:
+            return
+        if group == "scope":
+            self._create(self.compiled.scope)
+            self._groups[group] = [self.compiled.scope.name]
+            return
+        doc = self.compiled.documents[group]
+        for rs in (*doc.element_rulesets, doc.final):
             self._create(rs)
+        self._groups[group] = [rs.name for rs in doc.element_rulesets]
+        self._finals[group] = doc.final.name
 
     def _create(self, rs: CompiledRuleset) -> None:
         name = f"{self._prefix}:{rs.name}"
