@@ -387,9 +387,10 @@ _SPECS: dict[type, _Spec] = {}
 
 
 class _Out(BaseModel):
-    # Not defer_build: measured, it makes every model_construct re-derive the class
-    # signature (inspect + tokenize), tripling the time to build a verdict.
-    model_config = ConfigDict(frozen=True)
+    # Deferred: a text report never validates or serialises the verdict, so its schema is
+    # built only when JSON is asked for. (With model_construct this tripled the time to
+    # build a verdict, re-deriving the class signature per call; trusted() never looks.)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     @classmethod
     def trusted(cls, **values: Any) -> Self:
