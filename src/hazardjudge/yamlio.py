@@ -53,10 +53,6 @@ class LocDict(dict):
     def key_pos(self) -> dict[Any, Position]:
         return {key: _mark_pos(self._file, mark) for key, mark in self._key_marks.items()}
 
-    def key_position(self, key: Any) -> Position | None:
-        mark = self._key_marks.get(key)
-        return _mark_pos(self._file, mark) if mark is not None else None
-
 
 class LocList(list):
     __slots__ = ("_file", "_mark", "_item_marks")
@@ -74,9 +70,6 @@ class LocList(list):
     @property
     def item_pos(self) -> list[Position]:
         return [_mark_pos(self._file, mark) for mark in self._item_marks]
-
-    def item_position(self, index: int) -> Position:
-        return _mark_pos(self._file, self._item_marks[index])
 
 
 def _mark_pos(file: str, mark: yaml.Mark) -> Position:
@@ -258,17 +251,22 @@ def load_yaml_file(path: Path) -> Any:
 def position_of(root: Any, path: tuple[Any, ...], fallback: Position | None) -> Position | None:
     """Walk a pydantic error location through LocDict/LocList to a position."""
     node = root
-    best = getattr(root, "pos", None) or fallback
+    best: Any = None  # the deepest (file, mark) reached, or a Position
     for step in path:
         if isinstance(node, LocDict) and step in node:
-            best = node.key_position(step) or best
+            mark = node._key_marks.get(step)
+            if mark is not None:
+                best = (node._file, mark)
             node = node[step]
         elif isinstance(node, LocList) and isinstance(step, int) and 0 <= step < len(node):
-            best = node.item_position(step)
+            best = (node._file, node._item_marks[step])
             node = node[step]
         else:
             break
-        inner = getattr(node, "pos", None)
-        if inner is not None and not isinstance(node, (LocDict, LocList)):
-            best = inner
-    return best
+        if not isinstance(node, (LocDict, LocList)):
+            inner = getattr(node, "pos", None)
+            if inner is not None:
+                best = inner
+    if best is None:
+        return getattr(root, "pos", None) or fallback
+    return _mark_pos(*best) if isinstance(best, tuple) else best
