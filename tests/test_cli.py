@@ -151,3 +151,22 @@ def test_rule_cases_are_collected_by_pytest_one_id_per_case():
         capture_output=True, text=True, cwd=root,
     )
     assert "art04_management.yaml::city_gas.4-1::无许可证" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_command_imports_the_engine_only_when_it_runs_one():
+    # `hazardjudge --help` and usage errors need no pydantic, PyYAML or durable_rules.
+    probe = "import sys, hazardjudge, hazardjudge.cli; print(sorted({'pydantic', 'yaml', 'durable_rules_engine'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_one_shot_commands_leave_the_collector_as_they_found_it(capsys, enabled):
+    import gc
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert main(["judge", str(EXAMPLE)]) == 1
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+from decimal import Decimal
 
 import durable_rules_engine as dre
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hazardjudge
+from hazardjudge.compiling import engine_json
 from hazardjudge.models import OverallOutcome, Outcome
 
 from synthetic import synthetic_facts, write_synthetic
@@ -49,6 +53,13 @@ def test_numeric_strings_are_converted_before_reaching_the_engine(shipped):
     )
     rule = next(r for r in verdict.documents[0].results if r.rule == "city_gas.9-1")
     assert rule.outcome is Outcome.not_triggered
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([1e-05, 1.5e16, 5e-324, -0.0, 0.1]))
+def test_numbers_reach_the_engine_in_fixed_notation(value):
+    # The C core's JSON parser rejects exponents (1e-05 fails with error 204).
+    text = engine_json(value)
+    assert "e" not in text and text == format(Decimal(repr(value)), "f")
 
 
 def test_sessions_are_deleted_so_the_1024_live_session_limit_is_never_hit(shipped):
@@ -111,3 +122,17 @@ def test_version_by_date_and_no_silent_fallback(demo):
     last_day = demo.judge(facts, on=dt.date(2025, 10, 31)).documents[0]
     first_day = demo.judge(facts, on=dt.date(2025, 11, 1)).documents[0]
     assert (last_day.document.version, first_day.document.version) == ("2017", "2025")
+
+
+def test_versions_compile_when_first_needed_in_any_order_with_the_same_verdicts():
+    dates = [dt.date(2024, 1, 1), ON]
+    facts = {"site.kinds": ["gas_operator", "construction_site"], "gas.odorized": False}
+    forward, backward = hazardjudge.load(), hazardjudge.load()
+    first = forward.judge(facts, on=dates[0])
+    assert "chem_major_hazard@2017" not in forward.compiled.documents._done  # its sector does not apply
+    assert "mohurd_construction_major_hazard@2024" not in forward.compiled.documents._done  # not yet in force
+    later = [backward.judge(facts, on=d) for d in reversed(dates)]
+    assert [first, forward.judge(facts, on=dates[1])] == list(reversed(later))
+    backward._evaluator.warm()
+    names = [n for h in backward._evaluator._handles.values() for n in h.compiled.fires if n != "sentinel"]
+    assert len(names) == len(set(names))  # coverage and the fired set are keyed by name across the bundle

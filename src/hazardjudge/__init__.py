@@ -5,32 +5,62 @@
 >>> verdict.outcome, [f.citations[0].clause for f in verdict.findings()]
 """
 
-from .api import Engine, judge, load
-from .errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
-from .models import (
-    VERDICT_SCHEMA_VERSION,
-    DocumentOutcome,
-    Inspection,
-    Outcome,
-    OverallOutcome,
-    RuleResult,
-    Verdict,
-)
+from __future__ import annotations
 
-__all__ = [
-    "Engine",
-    "judge",
-    "load",
-    "BundleError",
-    "EngineError",
-    "HazardJudgeError",
-    "InputError",
-    "Problem",
-    "VERDICT_SCHEMA_VERSION",
-    "DocumentOutcome",
-    "Inspection",
-    "Outcome",
-    "OverallOutcome",
-    "RuleResult",
-    "Verdict",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import Engine, judge, load
+    from .errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
+    from .models import (
+        VERDICT_SCHEMA_VERSION,
+        DocumentOutcome,
+        Inspection,
+        Outcome,
+        OverallOutcome,
+        RuleResult,
+        Verdict,
+    )
+
+# The names below are imported on first use: importing the package (which every
+# ``hazardjudge`` command does before parsing its arguments) stays free of pydantic,
+# PyYAML and durable_rules, and the CLI decides how to run before paying for them.
+_EXPORTS = {
+    "Engine": "api",
+    "judge": "api",
+    "load": "api",
+    "BundleError": "errors",
+    "EngineError": "errors",
+    "HazardJudgeError": "errors",
+    "InputError": "errors",
+    "Problem": "errors",
+    "VERDICT_SCHEMA_VERSION": "models",
+    "DocumentOutcome": "models",
+    "Inspection": "models",
+    "Outcome": "models",
+    "OverallOutcome": "models",
+    "RuleResult": "models",
+    "Verdict": "models",
+}
+
+__all__ = list(_EXPORTS)
+
+
+# What the eager import used to make reachable as attributes (hazardjudge.api, …).
+_SUBMODULES = {"answers", "api", "compiling", "conditions", "errors", "evaluating", "loading", "models", "verdicts", "yamlio"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +44,6 @@ from .models import (
 DEFAULT_SLICE = 40
 #: attributes per asserted fact; the C core refuses more than 252 (error 302)
 MAX_ATTRIBUTES = 200
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +89,48 @@ class CompiledDocument:
     targets: dict[str, TargetInfo]
 
 
+class LazyDocuments(Mapping[str, CompiledDocument]):
+    """Document versions, each compiled the first time it is asked for.
+
+    A judgement reads only the versions in force on its date whose sector may apply
+    (most of a CLI run's compile time went to versions it never looked at); iterating
+    compiles them all. Keys, membership and each version's sector need no compiling.
+    """
+
+    def __init__(self, compiler: "Compiler", sectors: dict[str, Sector]) -> None:
+        self._compiler = compiler
+        self._sectors = sectors
+        self.sector_of = {key: sector.id for key, sector in sectors.items()}
+        self._done: dict[str, CompiledDocument] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> CompiledDocument:
+        doc = self._done.get(key)
+        if doc is None:
+            sector = self._sectors[key]
+            with self._lock:  # engines are shared between threads: compile each version once
+                doc = self._done.get(key)
+                if doc is None:
+                    doc = self._done[key] = self._compiler.document(key, sector)
+        return doc
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._sectors
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sectors)
+
+    def __len__(self) -> int:
+        return len(self._sectors)
+
+
 @dataclass
 class CompiledBundle:
     bundle: Bundle
     attributes: dict[str, str]  # fact id (or "fact=value" for sets) → engine attribute name
     scope: CompiledRuleset
     scope_targets: dict[str, TargetInfo]
-    documents: dict[str, CompiledDocument] = field(default_factory=dict)
+    documents: LazyDocuments
 
 
 def engine_json(value: Any) -> str:
@@ -106,8 +142,9 @@ def engine_json(value: Any) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("non-finite number")
-        text = format(Decimal(repr(value)), "f")
-        return text
+        text = repr(value)
+        # Decimal only when repr chose an exponent; otherwise it would give back the same digits.
+        return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
@@ -120,11 +157,12 @@ def engine_json(value: Any) -> str:
 
 
 class _Namer:
-    def __init__(self) -> None:
+    def __init__(self, base: str = "") -> None:
+        self._base = base
         self._n = itertools.count()
 
     def __call__(self, prefix: str) -> str:
-        return f"{prefix}{next(self._n)}"
+        return f"{self._base}{prefix}{next(self._n)}"
 
 
 def attribute_names(bundle: Bundle) -> dict[str, str]:
@@ -153,7 +191,10 @@ class Compiler:
         self.bundle = bundle
         self.slice_size = slice_size
         self.attrs = attribute_names(bundle)
-        self.name = _Namer()
+        # Durable rule names only need to be unique in the bundle (coverage and the fired
+        # set are keyed by them); a prefix per document version keeps them independent of
+        # the order in which versions happen to be compiled.
+        self._prefixes = {key: f"d{i}" for i, key in enumerate(bundle.documents)}
 
     # ----------------------------------------------------------------- atoms → JSON
 
@@ -187,10 +228,12 @@ class Compiler:
             tests.extend(self._test(atom))
         return tests[0] if len(tests) == 1 else {"$and": tests}
 
-    def _add(self, rs: CompiledRuleset, dnf: DNF, target: str, outcome: Outcome | None, emits: tuple[str, ...] = ()) -> None:
+    def _add(
+        self, rs: CompiledRuleset, namer: _Namer, dnf: DNF, target: str, outcome: Outcome | None, emits: tuple[str, ...] = ()
+    ) -> None:
         """One durable rule per conjunction, each meaning ``target`` has ``outcome``."""
         for conj in dnf:
-            name = self.name("r")
+            name = namer("r")
             rs.definition[name] = {"all": [{"m": self._pattern(conj)}]}
             facts = tuple(dict.fromkeys(f for atom in conj for f in atom.facts()))
             rs.fires[name] = Fire(target, outcome, facts, emits, branch=conj)
@@ -210,19 +253,19 @@ class Compiler:
         scope = CompiledRuleset("scope", {}, {})
         self._sentinel(scope)
         scope_targets: dict[str, TargetInfo] = {}
+        namer = _Namer()
         for sid, loc in self.bundle.sectors.items():
             cond = scope_condition(loc.model)
             target = f"scope:{sid}"
-            self._add(scope, true_dnf(cond), target, Outcome.triggered)
-            self._add(scope, false_dnf(cond), target, Outcome.not_applicable)
+            self._add(scope, namer, true_dnf(cond), target, Outcome.triggered)
+            self._add(scope, namer, false_dnf(cond), target, Outcome.not_applicable)
             scope_targets[target] = TargetInfo(target, "scope", False, (), tuple(referenced_facts(cond)))
-        out = CompiledBundle(self.bundle, self.attrs, scope, scope_targets)
+        sectors = {}
         for key, version in self.bundle.documents.items():
             sector = self.bundle.sector_of_document(version.doc.document)
-            if sector is None:
-                continue
-            out.documents[key] = self._document(key, sector)
-        return out
+            if sector is not None:
+                sectors[key] = sector
+        return CompiledBundle(self.bundle, self.attrs, scope, scope_targets, LazyDocuments(self, sectors))
 
     def _sentinel(self, rs: CompiledRuleset) -> None:
         # Every session must run at least one action before delete_state, or
@@ -232,7 +275,8 @@ class Compiler:
 
     # ----------------------------------------------------------------- one document version
 
-    def _document(self, key: str, sector: Sector) -> CompiledDocument:
+    def document(self, key: str, sector: Sector) -> CompiledDocument:
+        namer = _Namer(self._prefixes[key])
         sources = self.bundle.items_of(key)
         scope = scope_condition(sector)
         rules = [s for s in sources if isinstance(s.item, Rule)]
@@ -289,9 +333,9 @@ class Compiler:
             rs = ruleset(rule.when, rule.condition)
             t_outcome = None if guarded else Outcome.triggered
             t_emits = yes + ((emit({"t": "r", "r": rule.id}),) if guarded else ())
-            self._add(rs, conjoin(ta, true_dnf(rule.condition)), rule.id, t_outcome, t_emits)
-            self._add(rs, conjoin(ta, false_dnf(rule.condition)), rule.id, Outcome.not_triggered, no)
-            self._add(rs, fa, rule.id, Outcome.not_applicable, no)
+            self._add(rs, namer, conjoin(ta, true_dnf(rule.condition)), rule.id, t_outcome, t_emits)
+            self._add(rs, namer, conjoin(ta, false_dnf(rule.condition)), rule.id, Outcome.not_triggered, no)
+            self._add(rs, namer, fa, rule.id, Outcome.not_applicable, no)
             reads = tuple(dict.fromkeys(referenced_facts(rule.when) + referenced_facts(rule.condition)))
             targets[rule.id] = TargetInfo(rule.id, "rule", rule.major, tuple(rule.cites), reads, s)
 
@@ -301,9 +345,9 @@ class Compiler:
             rs = ruleset(excl.condition)
             yes_x = (emit({"t": "x", "x": excl.id, "o": "T"}),)
             no_x = (emit({"t": "x", "x": excl.id, "o": "F"}),)
-            self._add(rs, conjoin(ta, true_dnf(excl.condition)), excl.id, Outcome.triggered, yes_x)
-            self._add(rs, conjoin(ta, false_dnf(excl.condition)), excl.id, Outcome.not_triggered, no_x)
-            self._add(rs, fa, excl.id, Outcome.not_applicable, no_x)
+            self._add(rs, namer, conjoin(ta, true_dnf(excl.condition)), excl.id, Outcome.triggered, yes_x)
+            self._add(rs, namer, conjoin(ta, false_dnf(excl.condition)), excl.id, Outcome.not_triggered, no_x)
+            self._add(rs, namer, fa, excl.id, Outcome.not_applicable, no_x)
             reads = tuple(dict.fromkeys(referenced_facts(excl.condition)))
             targets[excl.id] = TargetInfo(excl.id, "exclusion", False, tuple(excl.cites), reads, s)
 
@@ -324,13 +368,13 @@ class Compiler:
                 vo_no = (emit({"t": "vo", "v": vkey, "o": "N"}),)
                 # The variant's own applicability is recorded too: the verdict shows which
                 # threshold applied to this place.
-                self._add(rs, true_dnf(applies), vkey, Outcome.triggered, va)
-                self._add(rs, false_dnf(applies), vkey, Outcome.not_applicable, vo_no)
+                self._add(rs, namer, true_dnf(applies), vkey, Outcome.triggered, va)
+                self._add(rs, namer, false_dnf(applies), vkey, Outcome.not_applicable, vo_no)
                 reads += referenced_facts(v.when)
                 for e in v.elements:
                     reads += targets[e].reads
                 t_emits = (emit({"t": "r", "r": combo.id}),) if guarded else ()
-                name = self.name("c")
+                name = namer("c")
                 final.definition[name] = {
                     "all": [
                         {"a": {"$and": [{"t": "va"}, {"v": vkey}]}},
@@ -339,14 +383,14 @@ class Compiler:
                     "count": v.at_least,
                 }
                 final.fires[name] = Fire(combo.id, None if guarded else Outcome.triggered, (), t_emits)
-                name = self.name("c")
+                name = namer("c")
                 final.definition[name] = {
                     "all": [{"b": {"$and": [{"t": "e"}, {"v": vkey}, {"o": "N"}]}}],
                     "count": len(v.elements) - v.at_least + 1,
                 }
                 final.fires[name] = Fire(combo.id, None, (), vo_no)
             if not combo.partial:
-                name = self.name("c")
+                name = namer("c")
                 final.definition[name] = {
                     "all": [{f"v{i}": {"$and": [{"t": "vo"}, {"v": vk}, {"o": "N"}]}} for i, vk in enumerate(variant_keys)]
                 }
@@ -355,13 +399,13 @@ class Compiler:
 
         for target, excl_ids in guards.items():
             raw = {"a": {"$and": [{"t": "r"}, {"r": target}]}}
-            name = self.name("x")
+            name = namer("x")
             final.definition[name] = {
                 "all": [raw] + [{f"x{i}": {"$and": [{"t": "x"}, {"x": x}, {"o": "F"}]}} for i, x in enumerate(excl_ids)]
             }
             final.fires[name] = Fire(target, Outcome.triggered)
             for x in excl_ids:
-                name = self.name("x")
+                name = namer("x")
                 final.definition[name] = {"all": [raw, {"b": {"$and": [{"t": "x"}, {"x": x}, {"o": "T"}]}}]}
                 final.fires[name] = Fire(target, Outcome.excluded, excluded_by=x)
             info = targets[target]

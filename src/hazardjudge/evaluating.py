@@ -17,7 +17,6 @@ whose state is deleted afterwards, which keeps memory flat.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import itertools
 import os
 import threading
@@ -33,6 +32,7 @@ from .errors import EngineError
 from .models import FactType, Outcome
 
 _engine_ids = itertools.count()
+_SCALAR, _SET, _NAMED = 0, 1, 2  # how a read fact is encoded in a message
 _allocator_tuned = False
 
 # glibc's M_TRIM_THRESHOLD (malloc.h). Every evaluation makes and deletes a
@@ -51,12 +51,13 @@ def _tune_allocator() -> None:
     if _allocator_tuned or os.environ.get("HAZARDJUDGE_NO_MALLOPT"):
         return
     _allocator_tuned = True
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-        if libc is not None and hasattr(libc, "mallopt"):
+        # The process's own symbols include libc's: ctypes.util.find_library would run
+        # `ldconfig -p` in a subprocess just to name it (~5 ms of a CLI run).
+        libc = ctypes.CDLL(None)
+        if hasattr(libc, "mallopt"):
             libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_BYTES)
-    except OSError:  # pragma: no cover - not glibc; nothing to tune
+    except (OSError, TypeError):  # pragma: no cover - no dlopen(NULL) here; nothing to tune
         pass
 
 
@@ -83,7 +84,7 @@ def in_scope(compiled: CompiledBundle, scope: dict[str, TargetOutcome], document
     """
     out = []
     for key in documents:
-        decided = scope.get(f"scope:{compiled.documents[key].sector}")
+        decided = scope.get(f"scope:{compiled.documents.sector_of[key]}")
         if decided is None or decided.outcome is not Outcome.not_applicable:
             out.append(key)
     return out
@@ -134,31 +135,32 @@ class DurableEvaluator:
         self._handles: dict[str, _Handle] = {}
         self._groups: dict[str, list[str]] = {}
         self._finals: dict[str, str] = {}
-        self._reads: dict[str, list[tuple[str, Any]]] = {}  # per ruleset name
+        self._reads: dict[str, list[tuple[str, int, Any]]] = {}  # per ruleset name
         _tune_allocator()
-        self._build()
 
     # ----------------------------------------------------------------- set-up
-
-    def _build(self) -> None:
-        # Rulesets are created in the C core when a group is first evaluated: a one-off
-        # judgement (the CLI) pays only for the document versions in force on its date.
-        self._pending: dict[str, list[CompiledRuleset]] = {"scope": [self.compiled.scope]}
-        self._groups["scope"] = [self.compiled.scope.name]
-        for key, doc in self.compiled.documents.items():
-            self._pending[key] = [*doc.element_rulesets, doc.final]
-            self._groups[key] = [rs.name for rs in doc.element_rulesets]
-            self._finals[key] = doc.final.name
 
     def warm(self) -> None:
         """Create every ruleset now (a long-running service prefers to pay at start-up)."""
         with self._lock:
-            for group in list(self._pending):
-                self._ensure(group)
+            self._ensure("scope")
+            for key in self.compiled.documents:
+                self._ensure(key)
 
     def _ensure(self, group: str) -> None:
-        for rs in self._pending.pop(group, ()):
+        # Rulesets are created in the C core when a group is first evaluated: a one-off
+        # judgement (the CLI) pays only for the document versions in force on its date.
+        if group in self._groups:
+            return
+        if group == "scope":
+            self._create(self.compiled.scope)
+            self._groups[group] = [self.compiled.scope.name]
+            return
+        doc = self.compiled.documents[group]
+        for rs in (*doc.element_rulesets, doc.final):
             self._create(rs)
+        self._groups[group] = [rs.name for rs in doc.element_rulesets]
+        self._finals[group] = doc.final.name
 
     def _create(self, rs: CompiledRuleset) -> None:
         name = f"{self._prefix}:{rs.name}"
@@ -169,21 +171,24 @@ class DurableEvaluator:
         self._handles[rs.name] = _Handle(rs, handle)
         self._reads[rs.name] = self._encoding(rs.reads)
 
-    def _encoding(self, reads: dict[str, None]) -> list[tuple[str, Any]]:
+    def _encoding(self, reads: dict[str, None]) -> list[tuple[str, int, Any]]:
         """How each fact a ruleset tests becomes attributes of the fact asserted into it.
 
-        Each entry is (fact id, '"attr":') or, for a set fact, (fact id, [(value, '"attr":'), …]);
-        the quoted keys are prepared once so a message is a plain join on the hot path.
+        Each entry is (fact id, kind, key): a scalar's quoted key '"attr":'; a set fact's
+        [(value, '"attr":'), …]; a named-sector flag's ('"attr":', sector). Prepared once so
+        a message is a plain join on the hot path.
         """
         facts = self.compiled.bundle.facts
         attributes = self.compiled.attributes
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, int, Any]] = []
         for fid in reads:
             fact = facts.get(fid)
-            if fact is not None and fact.type is FactType.set:
-                out.append((fid, [(v, f'"{attributes[f"{fid}={v}"]}":') for v in fact.values or {}]))
+            if fid.startswith(NAMED_PREFIX):
+                out.append((fid, _NAMED, (f'"{attributes[fid]}":', fid[len(NAMED_PREFIX) :])))
+            elif fact is not None and fact.type is FactType.set:
+                out.append((fid, _SET, [(v, f'"{attributes[f"{fid}={v}"]}":') for v in fact.values or {}]))
             else:
-                out.append((fid, f'"{attributes[fid]}":'))
+                out.append((fid, _SCALAR, f'"{attributes[fid]}":'))
         return out
 
     # ----------------------------------------------------------------- evaluation
@@ -191,15 +196,17 @@ class DurableEvaluator:
     def _message(self, ruleset: str, answers: Answers, named: set[str], sid: str) -> str:
         parts = ['{"t":"i"']
         values = answers.values
-        for fid, key in self._reads[ruleset]:
-            if fid.startswith(NAMED_PREFIX):
-                parts.append(key + ("true" if fid[len(NAMED_PREFIX) :] in named else "false"))
-            elif fid in values:
-                value = values[fid]
-                if isinstance(key, list):
+        for fid, kind, key in self._reads[ruleset]:
+            if kind == _SCALAR:
+                if fid in values:
+                    parts.append(key + engine_json(to_scalar(values[fid])))
+            elif kind == _SET:
+                if fid in values:
+                    value = values[fid]
                     parts.extend(k + ("true" if v in value else "false") for v, k in key)
-                else:
-                    parts.append(key + engine_json(to_scalar(value)))
+            else:
+                attr, sector = key
+                parts.append(attr + ("true" if sector in named else "false"))
         parts.append(f'"sid":"{sid}"}}')
         return ",".join(parts)
 

@@ -9,6 +9,7 @@ and surface in verdicts as gaps.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -282,6 +283,20 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | None = None) -> Bundle:
     """Load and cross-check a bundle; raise :class:`BundleError` on any error."""
+    # Loading allocates tens of thousands of containers (parser nodes, raw trees, models)
+    # that either stay in the bundle or die by reference count, with no cycles to find:
+    # the collections they trigger only re-walk them (measured: ~18 of ~70 ms in a fresh
+    # process). The collector's previous state is restored, whatever happens.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_bundle(criteria_dir, rules_dir)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None) -> Bundle:
     default_criteria, default_rules = default_dirs()
     cdir = Path(criteria_dir) if criteria_dir is not None else default_criteria
     rdir = Path(rules_dir) if rules_dir is not None else default_rules

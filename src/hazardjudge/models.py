@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Self, Union
 
 from pydantic import (
     BaseModel,
@@ -23,6 +23,9 @@ from pydantic import (
 )
 
 VERDICT_SCHEMA_VERSION = "1.0"
+
+_new = object.__new__
+_set = object.__setattr__
 
 #: ``{fact.id}`` in a finding text is replaced by the displayed answer (plain substitution).
 PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
@@ -370,10 +373,62 @@ class DocumentOutcome(str, Enum):
     no_version_in_force = "no_version_in_force"
 
 
+_REQUIRED = object()
+
+
+class _Spec:
+    """What :meth:`_Out.trusted` needs to know about one output model, worked out once."""
+
+    __slots__ = ("names", "name_set", "defaults")
+
+    def __init__(self, cls: type[BaseModel]) -> None:
+        fields = cls.__pydantic_fields__
+        self.names = tuple(fields)
+        self.name_set = frozenset(fields)
+        # Fields with a default factory count as required: trusted() fills plain defaults only.
+        self.defaults = {
+            name: f.default for name, f in fields.items() if not f.is_required() and f.default_factory is None
+        }
+
+
+_SPECS: dict[type, _Spec] = {}
+
+
 class _Out(BaseModel):
-    # Not defer_build: measured, it makes every model_construct re-derive the class
-    # signature (inspect + tokenize), tripling the time to build a verdict.
-    model_config = ConfigDict(frozen=True)
+    # Deferred: a text report never validates or serialises the verdict, so its schema is
+    # built only when JSON is asked for. (With model_construct this tripled the time to
+    # build a verdict, re-deriving the class signature per call; trusted() never looks.)
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """An instance from values the engine already checked, as ``model_construct`` makes it.
+
+        A verdict holds hundreds of these, and ``model_construct``'s generic handling of
+        aliases and default factories was most of the time to build one. ``__dict__``
+        follows declaration order because the JSON output does; callers that pass every
+        field in that order skip the reordering.
+        """
+        spec = _SPECS.get(cls)
+        if spec is None:
+            spec = _SPECS[cls] = _Spec(cls)
+        names = spec.names
+        if tuple(values) == names:
+            data = values
+            fields_set = set(spec.name_set)
+        else:
+            unknown = values.keys() - spec.name_set
+            missing = spec.name_set - values.keys() - spec.defaults.keys()
+            if unknown or missing:
+                raise TypeError(f"{cls.__name__}.trusted: unknown {sorted(unknown)}, missing {sorted(missing)}")
+            data = {name: values[name] if name in values else spec.defaults[name] for name in names}
+            fields_set = set(values)
+        m = _new(cls)
+        _set(m, "__dict__", data)
+        _set(m, "__pydantic_fields_set__", fields_set)
+        _set(m, "__pydantic_extra__", None)
+        _set(m, "__pydantic_private__", None)
+        return m
 
 
 class FactValue(_Out):

@@ -27,6 +27,7 @@ from .models import (
     DocumentOutcome,
     DocumentRef,
     DocumentResult,
+    FactType,
     FactValue,
     GapReason,
     Outcome,
@@ -37,6 +38,7 @@ from .models import (
 )
 
 GENERIC_LABEL = "重大事故隐患"
+_UNSEEN = object()
 
 
 def select_versions(compiled: CompiledBundle, sector: str, on: dt.date) -> DocumentVersion | None:
@@ -67,7 +69,7 @@ class VerdictBuilder:
         memo: dict | None = None,
     ) -> None:
         self.compiled = compiled
-        # Per-engine memo of what depends only on the bundle (citations, gaps): immutable values.
+        # Per-engine memo of what depends only on the bundle (citations, gaps, shown yes/no answers): immutable values.
         self.memo = memo if memo is not None else {}
         self.answers = answers
         self.on = on
@@ -76,23 +78,42 @@ class VerdictBuilder:
         self._shown: dict[str, FactValue] = {}
 
     def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
+        shown = self._shown
         out = []
         for fid in ids:
-            shown = self._shown.get(fid)
-            if shown is None:
-                fact = self.compiled.bundle.facts.get(fid)
-                if fact is None or fid not in self.answers.values:
-                    continue  # named-sector flags and unanswered facts are not answers
-                value = self.answers.values[fid]
-                shown = FactValue.model_construct(
-                    id=fid,
-                    question=fact.question,
-                    value=sorted(value) if isinstance(value, frozenset) else value,
-                    display=display_value(fact, value),
-                )
-                self._shown[fid] = shown  # one immutable FactValue per answer, shared by every result
-            out.append(shown)
+            value = shown.get(fid, _UNSEEN)
+            if value is _UNSEEN:
+                # One immutable FactValue per answer, shared by every result that shows it.
+                value = shown[fid] = self._show(fid)
+            if value is not None:
+                out.append(value)
         return out
+
+    def _show(self, fid: str) -> FactValue | None:
+        fact = self.compiled.bundle.facts.get(fid)
+        if fact is None or fid not in self.answers.values:
+            return None  # named-sector flags and unanswered facts are not answers
+        value = self.answers.values[fid]
+        # Yes/no and declared choices have few possible answers: their FactValues are kept
+        # for the engine's lifetime (bounded by the vocabulary), since building hundreds
+        # per verdict was a large part of judging a big bundle.
+        finite = (fact.type is FactType.boolean and type(value) is bool) or (
+            fact.type is FactType.enum and type(value) is str and value in (fact.values or {})
+        )
+        if finite:
+            key = ("shown", fid, value)
+            cached = self.memo.get(key)
+            if cached is not None:
+                return cached
+        shown = FactValue.trusted(
+            id=fid,
+            question=fact.question,
+            value=sorted(value) if isinstance(value, frozenset) else value,
+            display=display_value(fact, value),
+        )
+        if finite:
+            self.memo[key] = shown
+        return shown
 
     def _missing(self, info: TargetInfo, scope: TargetInfo | None = None) -> list[str]:
         """Unanswered facts the target reads; the scope's too while applicability is open."""
@@ -104,27 +125,29 @@ class VerdictBuilder:
             self.questions.setdefault(f)
         return missing
 
-    def _citations(self, version: DocumentVersion, cites: tuple[str, ...] | list[str]) -> list[ClauseRef]:
-        key = ("cites", version.key, tuple(cites))
+    def _citations(self, version: DocumentVersion, info: TargetInfo) -> list[ClauseRef]:
+        """The target's citations, its combination variants' own clauses after its own."""
+        key = ("cites", info.id)
         cached = self.memo.get(key)
-        if cached is not None:
-            return list(cached)
-        doc = version.doc
-        refs = []
-        for cid in cites:
-            clause = version.clauses[cid].clause
-            refs.append(
-                ClauseRef.model_construct(
+        if cached is None:
+            cites = list(info.cites)
+            item = info.source.item if info.source else None
+            if isinstance(item, Combination):
+                for v in item.variants:
+                    cites += [c for c in v.cites if c not in cites]
+            doc = version.doc
+            cached = self.memo[key] = tuple(
+                ClauseRef.trusted(
                     document=doc.document,
                     version=doc.version,
                     number=doc.number,
                     clause=cid,
-                    summary=clause.summary,
-                    verification=clause.verification.status,
+                    summary=version.clauses[cid].clause.summary,
+                    verification=version.clauses[cid].clause.verification.status,
                 )
+                for cid in cites
             )
-        self.memo[key] = tuple(refs)
-        return refs
+        return list(cached)
 
     def build(self, evaluation: Evaluation, sectors: list[str]) -> Verdict:
         scope = evaluation.groups.get("scope", {})
@@ -148,9 +171,9 @@ class VerdictBuilder:
         for fid in self.questions:
             fact = self.compiled.bundle.facts[fid]
             questions.append(
-                Question.model_construct(id=fid, question=fact.question, type=fact.type, help=fact.help, unit=fact.unit, values=fact.values)
+                Question.trusted(id=fid, question=fact.question, type=fact.type, help=fact.help, unit=fact.unit, values=fact.values)
             )
-        return Verdict.model_construct(
+        return Verdict.trusted(
             inspection_date=self.on,
             outcome=outcome,
             outcome_label=text,
@@ -169,8 +192,7 @@ class VerdictBuilder:
         sector_model = self.compiled.bundle.sectors[sector].model
         scope_info = self.compiled.scope_targets[f"scope:{sector}"]
         applicability = _APPLICABILITY.get(scope.outcome if scope else None, Applicability.undetermined)
-        # Every field is given explicitly: model_construct inspects the signature of a
-        # default_factory on each call it has to use one (measured: the bulk of a verdict's cost).
+        # Lists with a default factory are given explicitly: trusted() fills plain defaults only.
         common = dict(
             results=[],
             gaps=[],
@@ -184,11 +206,11 @@ class VerdictBuilder:
             ref = doc_ref(version) if version else None
             note = sector_model.not_applicable_note
             label = f"不适用：{note}" if note else "不适用"
-            return DocumentResult.model_construct(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
+            return DocumentResult.trusted(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
         if applicability is Applicability.undetermined:
             self._missing(scope_info)
         if version is None:
-            return DocumentResult.model_construct(
+            return DocumentResult.trusted(
                 document=None,
                 outcome=DocumentOutcome.no_version_in_force,
                 outcome_label=f"无法判定：{self.on.isoformat()} 没有已编码的现行版本",
@@ -209,7 +231,7 @@ class VerdictBuilder:
         else:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
         common.update(results=results, gaps=list(gaps))
-        return DocumentResult.model_construct(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
+        return DocumentResult.trusted(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
 
     def _result(
         self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome], scope: TargetInfo | None
@@ -218,38 +240,34 @@ class VerdictBuilder:
         outcome = out.outcome if out else Outcome.undetermined
         item = info.source.item
         counts: list[CountDetail] = []
-        cites = list(info.cites)
+        facts = out.facts if out else ()
         if isinstance(item, Combination):
             counts = _counts(item, group, self.compiled.documents[version.key].targets)
-            for v in item.variants:
-                cites += [c for c in v.cites if c not in cites]
+            if outcome is not Outcome.undetermined:
+                facts = tuple(
+                    f for c in counts if c.applies is Applicability.applicable for e in c.elements for f in group[e].facts
+                )
         finding = rectification = None
         if outcome is Outcome.triggered and info.kind != "exclusion":
             finding = fill(item.finding, self.compiled, self.answers)
             rectification = item.rectification
         elif info.kind == "exclusion":
             finding = item.note if outcome is Outcome.triggered else None
-        facts = out.facts if out else ()
-        if isinstance(item, Combination) and outcome is not Outcome.undetermined:
-            facts = tuple(
-                f for c in counts if c.applies is Applicability.applicable for e in c.elements for f in group[e].facts
-            )
         # Output models are built from checked data: skip re-validation on the hot path.
-        return RuleResult.model_construct(
+        return RuleResult.trusted(
             rule=info.id,
             kind=info.kind,
             major=info.major,
             outcome=outcome,
-            citations=self._citations(version, cites),
+            citations=self._citations(version, info),
             finding=finding,
             rectification=rectification,
-            facts=self._fact_values(list(dict.fromkeys(facts))),
+            facts=self._fact_values(dict.fromkeys(facts)),
             missing=self._missing(info, scope) if outcome is Outcome.undetermined else [],
             excluded_by=list(out.excluded_by) if out else [],
             counts=counts,
             partial=isinstance(item, Combination) and item.partial,
         )
-
 
 
 def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[str, TargetInfo]) -> list[CountDetail]:
@@ -260,7 +278,7 @@ def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[s
         undecided = [e for e in v.elements if e not in group]
         applies = group.get(f"{combo.id}/{v.id}")
         details.append(
-            CountDetail.model_construct(
+            CountDetail.trusted(
                 variant=v.id,
                 label=v.label,
                 applies=_APPLICABILITY.get(applies.outcome if applies else None, Applicability.undetermined),
@@ -279,7 +297,7 @@ _APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_appli
 
 def doc_ref(version: DocumentVersion) -> DocumentRef:
     d = version.doc
-    return DocumentRef.model_construct(
+    return DocumentRef.trusted(
         document=d.document,
         version=d.version,
         title=d.title,
@@ -297,7 +315,7 @@ def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]
         if isinstance(s.item, Combination):
             cited.update(c for v in s.item.variants for c in v.cites)
     gaps = [
-        ClauseGap.model_construct(clause=part, summary="条文尚未取得，未编码", reason=GapReason.not_encoded)
+        ClauseGap.trusted(clause=part, summary="条文尚未取得，未编码", reason=GapReason.not_encoded)
         for part in version.doc.unread_parts
     ]
     for cid, entry in version.clauses.items():
@@ -305,7 +323,7 @@ def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]
         if not clause.decides:
             continue
         if clause.verification.status == "unverified":
-            gaps.append(ClauseGap.model_construct(clause=cid, summary=clause.summary, reason=GapReason.unverified))
+            gaps.append(ClauseGap.trusted(clause=cid, summary=clause.summary, reason=GapReason.unverified))
         elif cid not in cited:
-            gaps.append(ClauseGap.model_construct(clause=cid, summary=clause.summary, reason=GapReason.not_encoded))
+            gaps.append(ClauseGap.trusted(clause=cid, summary=clause.summary, reason=GapReason.not_encoded))
     return gaps
