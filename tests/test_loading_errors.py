@@ -142,3 +142,11 @@ def test_a_definition_may_not_use_another(demo_copy):
     edit(demo_copy / RULES_2017, "rules:\n", DEFINED.replace("rules:\n", "  twice: {use: wide_exit}\nrules:\n"))
     (p,) = load_error(demo_copy).problems
     assert p.code == "rules.nested_use"
+
+
+def test_a_rule_whose_when_and_condition_join_too_large_is_refused_at_load(demo_copy):
+    # 12 × 12 branches: each part fits the per-condition limit, the joined rule does not.
+    many = "{any: [" + ", ".join(f"{{fact: demo.exit_width, eq: {i}}}" for i in range(1, 13)) + "]}"
+    edit(demo_copy / RULES_2017, "condition: {fact: demo.e1, eq: true}", f"when: {many}, condition: {many.replace('exit_width,', 'exit_width_required,')}")
+    (p,) = load_error(demo_copy).problems
+    assert p.code == "rules.too_large" and "合并后" in p.message and p.position.line > 1

@@ -245,12 +245,19 @@ def _dnf(cond: Condition, positive: bool) -> DNF:
 
 def true_dnf(cond: Condition | None) -> DNF:
     """Conjunctions of atoms, any one of which makes ``cond`` true on known answers."""
-    return [()] if cond is None else _dnf(cond, True)
+    return [()] if cond is None else _memo(cond, True)
 
 
 def false_dnf(cond: Condition | None) -> DNF:
     """Conjunctions of atoms, any one of which makes ``cond`` false on known answers."""
-    return [] if cond is None else _dnf(cond, False)
+    return [] if cond is None else _memo(cond, False)
+
+
+def _memo(cond: Condition, positive: bool) -> DNF:
+    memo = cond._dnf
+    if positive not in memo:
+        memo[positive] = _dnf(cond, positive)
+    return list(memo[positive])
 
 
 def conjoin(a: DNF, b: DNF) -> DNF:

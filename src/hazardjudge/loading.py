@@ -18,7 +18,7 @@ from typing import Any, Iterable, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .conditions import ConditionTooLarge, conjoin, false_dnf, iter_leaves, referenced_facts, scope_condition, true_dnf
+from .conditions import MAX_JOINED, ConditionTooLarge, conjoin, false_dnf, iter_leaves, referenced_facts, scope_condition, true_dnf
 from .errors import BundleError, InputError, Problem, suggest
 from .models import (
     COMPARISONS,
@@ -518,8 +518,10 @@ def _check_combined_size(rule: Rule, scope: Condition, src: RuleSource, problems
     must fit too, or the bundle would load and then fail to compile."""
     try:
         applies = true_dnf(AllOf(all=[scope] + ([rule.when] if rule.when is not None else [])))
-        conjoin(applies, true_dnf(rule.condition))
-        conjoin(applies, false_dnf(rule.condition))
+        for branches in (true_dnf(rule.condition), false_dnf(rule.condition)):
+            # Joining can only merge branches away: small products need no expanding.
+            if len(applies) * len(branches) > MAX_JOINED:
+                conjoin(applies, branches)
     except ConditionTooLarge as exc:
         problems.append(Problem("rules.too_large", f"{exc}（when 与 condition 合并后）", src.pos("condition")))
 

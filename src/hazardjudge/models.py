@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -165,7 +166,13 @@ class FactRef(_Strict):
 COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains")
 
 
-class Leaf(_Strict):
+class _Cond(_Strict):
+    # Expansions computed once per node: the loader checks sizes, the compiler builds
+    # rules, and both ask for the same trees' DNF (see conditions.true_dnf).
+    _dnf: dict[bool, Any] = PrivateAttr(default_factory=dict)
+
+
+class Leaf(_Cond):
     fact: str
     op: Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains"]
     value: Union[FactRef, list[Scalar], Scalar]
@@ -185,15 +192,15 @@ class Leaf(_Strict):
         return data
 
 
-class AllOf(_Strict):
+class AllOf(_Cond):
     all: list["Condition"] = Field(min_length=1)
 
 
-class AnyOf(_Strict):
+class AnyOf(_Cond):
     any: list["Condition"] = Field(min_length=1)
 
 
-class NotOf(_Strict):
+class NotOf(_Cond):
     not_: "Condition" = Field(alias="not")
 
 
