@@ -28,13 +28,11 @@ from .conditions import DNF, NAMED_PREFIX, Atom, conjoin, false_dnf, referenced_
 from .loading import Bundle, RuleSource
 from .models import (
     AllOf,
-    AnyOf,
     Combination,
     Condition,
     Exclusion,
     FactRef,
     FactType,
-    Leaf,
     Outcome,
     Rule,
     Sector,

@@ -484,6 +484,7 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                 )
             )
             continue
+        scope = scope_condition(sector_loc.model)
         for group in ("rules", "combinations", "exclusions"):
             for i, item in enumerate(getattr(rf, group)):
                 src = RuleSource(item, loc, (group, i), sector_dir)
@@ -498,7 +499,7 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
                     if item.when is not None:
                         _check_condition(bundle, item.when, loc, (group, i, "when"), problems)
                     _check_condition(bundle, item.condition, loc, (group, i, "condition"), problems)
-                    _check_combined_size(item, scope_condition(sector_loc.model), src, problems)
+                    _check_combined_size(item, scope, src, problems)
                 elif isinstance(item, Exclusion):
                     _check_condition(bundle, item.condition, loc, (group, i, "condition"), problems)
                 else:
