@@ -65,3 +65,16 @@ def answers(engine, exclude_constraint_violations=True):
 
 def sectors(engine):
     return st.one_of(st.none(), st.lists(st.sampled_from(sorted(engine.bundle.sectors)), min_size=1, unique=True))
+
+
+def consistent(engine, facts, chosen):
+    """Drop the scope answers that rule out a named sector: naming it then is refused as input."""
+    if not chosen:
+        return facts
+    out = dict(facts)
+    for sector in chosen:
+        applies = engine.bundle.sectors[sector].model.applies_when
+        if evaluate(applies, out) is False:
+            for fid in referenced_facts(applies):
+                out.pop(fid, None)
+    return out

@@ -108,13 +108,13 @@ def test_explain_agrees_with_the_engine_on_random_inspections(shipped, demo):
     from hypothesis import strategies as st
 
     from hazardjudge.explaining import explain
-    from strategies import DATES, answers, sectors
+    from strategies import DATES, answers, consistent, sectors
 
     for engine in (shipped, demo):
         @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
         @given(answers(engine), st.sampled_from(DATES), sectors(engine))
         def run(facts, on, chosen):
-            result = explain(engine, facts, on, chosen)
+            result = explain(engine, consistent(engine, facts, chosen), on, chosen)
             assert all(r.consistent for d in result.documents for r in d.rules)
 
         run()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hazardjudge.models import OverallOutcome, Verdict
 from hazardjudge.oracle import OracleEvaluator
 
-from strategies import DATES, answers, sectors
+from strategies import DATES, answers, consistent, sectors
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -40,7 +40,7 @@ def test_engine_agrees_with_oracle(bundle, request):
     @SETTINGS
     @given(answers(engine), st.sampled_from(DATES), sectors(engine))
     def run(facts, on, chosen):
-        check_agreement(engine, facts, on, chosen)
+        check_agreement(engine, consistent(engine, facts, chosen), on, chosen)
 
     run()
 
@@ -65,6 +65,7 @@ def test_a_none_verdict_survives_any_further_answer(bundle, request):
     @SETTINGS
     @given(answers(engine), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0), st.sampled_from(DATES), sectors(engine))
     def run(full, seed, share, on, chosen):
+        full = consistent(engine, full, chosen)
         rng = random.Random(seed)
         partial = {k: v for k, v in full.items() if rng.random() < share}
         # A part of consistent answers is consistent, so neither judgement can be refused.
@@ -93,6 +94,7 @@ def test_same_facts_same_verdict_and_json_round_trip(bundle, request):
     @SETTINGS
     @given(answers(engine), st.sampled_from(DATES), sectors(engine))
     def run(facts, on, chosen):
+        facts = consistent(engine, facts, chosen)
         a = engine.judge(facts, on=on, sectors=chosen)
         b = engine.judge(dict(reversed(list(facts.items()))), on=on, sectors=chosen)
         assert a == b

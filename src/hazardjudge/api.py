@@ -7,8 +7,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from .answers import Answers, read_answers
-from .conditions import evaluate
+from . import clock
+from .answers import Answers, display_value, read_answers
+from .conditions import evaluate, referenced_facts
 from .compiling import CompiledBundle, compile_bundle
 from .errors import InputError, Problem, suggest
 from .evaluating import DurableEvaluator, Evaluation
@@ -55,10 +56,9 @@ class Engine:
         Checklist numbers refer to the checklist built for the same date, sectors and site.
         """
         from .checklists import build
-        from .conditions import referenced_facts
         from .pasting import parse
 
-        checklist = build(self, on or dt.date.today(), sectors, dict(site or {}))
+        checklist = build(self, on or clock.today(), sectors, dict(site or {}))
         pasted = parse(data, self.bundle.facts, checklist, fmt, source)
         # The site answers chose the checklist, which then leaves them out: they are answers too.
         answers = Answers(values={**self.read(site or {}).values, **pasted.facts})
@@ -72,7 +72,7 @@ class Engine:
                         pasted.facts.pop(fid, None)
         return answers, pasted
 
-    def _sectors(self, sectors: Iterable[str] | None) -> tuple[list[str], set[str]]:
+    def _sectors(self, sectors: Iterable[str] | None, answers: Answers | None = None) -> tuple[list[str], set[str]]:
         if not sectors:
             return sorted(self.bundle.sectors), set()
         chosen = list(dict.fromkeys(sectors))
@@ -81,7 +81,37 @@ class Engine:
             raise InputError(
                 Problem("input.unknown_sector", f"未知的行业 {s!r}", None, suggest(s, self.bundle.sectors)) for s in unknown
             )
+        if answers is not None:
+            self._check_named(chosen, answers)
         return chosen, set(chosen)
+
+    def _check_named(self, chosen: list[str], answers: Answers) -> None:
+        """Refuse a named sector that the answers themselves rule out.
+
+        Naming a sector makes it applicable without its scope questions; when the unit type
+        already answered says the unit is outside that scope, applying it anyway would judge
+        a building site by the gas criteria. Input validation, not a verdict: the engine
+        still decides every clause.
+        """
+        problems = []
+        for sector in chosen:
+            model = self.bundle.sectors[sector].model
+            if evaluate(model.applies_when, answers.values) is False:
+                shown = "；".join(
+                    f"{fid}：{display_value(self.bundle.facts[fid], answers.values[fid])}"
+                    for fid in referenced_facts(model.applies_when)
+                    if fid in answers.values and fid in self.bundle.facts
+                )
+                problems.append(
+                    Problem(
+                        "input.sector_contradiction",
+                        f"指定的行业 {sector}（{model.title}）与已填回答不符（{shown}）：按这些回答，该单位不在本标准适用范围内",
+                        None,
+                        "请核对单位类型，或不指定行业、由回答决定适用的标准",
+                    )
+                )
+        if problems:
+            raise InputError(problems)
 
     def plan(self, on: dt.date, sectors: list[str]) -> list[str]:
         """Document version keys to evaluate: the version of each sector's document in force on ``on``."""
@@ -95,7 +125,7 @@ class Engine:
     # ----------------------------------------------------------------- judging
 
     def evaluate(self, answers: Answers, on: dt.date, sectors: Iterable[str] | None = None, evaluator: Any = None) -> tuple[Evaluation, list[str], set[str]]:
-        chosen, named = self._sectors(sectors)
+        chosen, named = self._sectors(sectors, answers)
         runner = evaluator or self._evaluator
         return runner.evaluate(answers, named, self.plan(on, chosen)), chosen, named
 
@@ -114,7 +144,7 @@ class Engine:
             answers = facts
         else:
             answers = self.read(facts)
-        on = on or dt.date.today()
+        on = on or clock.today()
         evaluation, chosen, named = self.evaluate(answers, on, sectors)
         return VerdictBuilder(self.compiled, answers, on, named, self._memo).build(evaluation, chosen)
 

@@ -20,11 +20,13 @@ import argparse
 import atexit
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
-from .errors import EngineError, Problem
+from . import clock
+from .errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
 
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
 EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
@@ -164,13 +166,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             "schema": _schema,
         }
         return commands[args.command](args)
-    except EngineError as exc:
-        print(f"内部错误（请连同输入一起报告）：{exc}", file=sys.stderr)
-        return EXIT_SOFTWARE
+    except HazardJudgeError as exc:
+        # Raised past a command's own handling (a sector named in a file, say): still the
+        # user's input or bundle, never a verdict's exit code.
+        _print_problems(exc.problems)
+        return EXIT_CONFIG if isinstance(exc, BundleError) else EXIT_DATAERR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        # A traceback exits 1, which a script reads as 存在重大隐患: any bug ends as 70 with one line.
+        if os.environ.get("HAZARDJUDGE_DEBUG"):
+            raise
+        kind = "durable_rules 拒绝了断言" if isinstance(exc, EngineError) else type(exc).__name__
+        print(f"内部错误（请连同输入一起报告；设置 HAZARDJUDGE_DEBUG=1 可看到详细信息）：{kind}：{exc}".splitlines()[0], file=sys.stderr)
+        return EXIT_SOFTWARE
     finally:
         if was_enabled:
             gc.enable()
@@ -191,7 +202,6 @@ def _print_problems(problems, stream=None) -> None:
 
 def _load(args: argparse.Namespace):
     from .api import load
-    from .errors import BundleError
 
     try:
         return load(*_dirs(args))
@@ -216,9 +226,6 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     Pasted forms (chat lines, CSV, tab-separated, XLSX) are read answer by answer:
     what cannot be read is reported and stays unanswered.
     """
-    import datetime as dt
-
-    from .errors import InputError
     from .inputs import detect, parse_date, parse_inspection
     from .yamlio import MAX_FILE_BYTES
 
@@ -262,7 +269,7 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         if any(p.severity == "error" for p in pasted.problems):
             print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
         _print_problems(pasted.problems)
-        return Read(engine, answers, on or dt.date.today(), args.sectors, {})
+        return Read(engine, answers, on or clock.today(), args.sectors, {})
     inspection = parsed.inspection
     try:
         answers = engine.read(inspection.facts, parsed.positions)
@@ -270,7 +277,7 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         print("检查记录中有无法识别的回答，未作判定：", file=sys.stderr)
         _print_problems(exc.problems)
         return EXIT_DATAERR
-    return Read(engine, answers, on or inspection.on or dt.date.today(), args.sectors or inspection.sectors, parsed.unit)
+    return Read(engine, answers, on or inspection.on or clock.today(), args.sectors or inspection.sectors, parsed.unit)
 
 
 def _judge(args: argparse.Namespace) -> int:
@@ -315,7 +322,6 @@ def _notice(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from . import notices
-    from .errors import InputError
     from .yamlio import load_yaml_file
 
     read = _read_inspection(args)
@@ -361,17 +367,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _checklist(args: argparse.Namespace) -> int:
-    import datetime as dt
-
     from . import checklists
-    from .errors import InputError
     from .inputs import parse_date
 
     engine = _load(args)
     if engine is None:
         return EXIT_CONFIG
     try:
-        on = parse_date(args.on) if args.on else dt.date.today()
+        on = parse_date(args.on) if args.on else clock.today()
         site = {"site.kinds": args.site} if args.site else None
         checklist = checklists.build(engine, on, args.sectors, site)
     except InputError as exc:
@@ -404,7 +407,6 @@ def _coverage(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from .api import load
     from .diffing import diff, render_text
-    from .errors import BundleError, InputError
     from .inputs import parse_date
 
     engines = []
@@ -430,7 +432,6 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     from .api import Engine
-    from .errors import BundleError
     from .linting import semantic_problems
     from .loading import load_bundle
 

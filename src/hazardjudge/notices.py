@@ -22,6 +22,7 @@ from typing import Literal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import clock
 from .models import Outcome, OverallOutcome, Verdict
 from .rendering import bytecode_cache
 
@@ -89,7 +90,7 @@ TITLES = {
 
 
 def build(verdict: Verdict, config: NoticeConfig) -> Notice:
-    issue = config.issue_date or dt.date.today()
+    issue = config.issue_date or clock.today()
     items: list[NoticeItem] = []
     for doc in verdict.documents:
         if doc.document is None:

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import checklists, coverage, notices
+from . import checklists, clock, coverage, notices
 from .api import Engine, load
 from .errors import InputError, Problem
 from .models import DocumentRef, Verdict
@@ -161,7 +161,7 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
     def judge_one(req: JudgeRequest) -> JudgeResponse:
         if (req.facts is None) == (req.text is None):
             raise InputError([Problem("request.answers", "请提供 facts（问题编号到回答的映射）或 text（粘贴的回答）之一")])
-        on = req.date or dt.date.today()
+        on = req.date or clock.today()
         if req.facts is not None:
             # The unit type chosen on the page is an answer too (the checklist leaves it out).
             answers = engine.read({**(_site(req.site_kinds) or {}), **req.facts})
@@ -191,7 +191,7 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
 
     @app.post("/api/checklist", response_model=checklists.Checklist)
     def checklist(req: ChecklistRequest) -> checklists.Checklist:
-        return checklists.build(engine, req.date or dt.date.today(), req.sectors, _site(req.site_kinds))
+        return checklists.build(engine, req.date or clock.today(), req.sectors, _site(req.site_kinds))
 
     @app.post("/api/judge", response_model=JudgeResponse)
     def judge(req: JudgeRequest) -> JudgeResponse:

@@ -45,8 +45,16 @@ function baseRequest() {
   return req;
 }
 
+function chinaToday(now = new Date()) {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(now);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}-${get("day")}`;
+}
+
 async function init() {
-  $("date").value = new Date().toISOString().slice(0, 10);
+  // The inspection date is China's calendar day: toISOString() gives UTC's, which before
+  // 08:00 is yesterday and can select the previous edition of a standard.
+  $("date").value = chinaToday();
   const info = await api("/api/sectors");
   for (const [value, label] of Object.entries(info.site_kinds)) {
     const l = el("label");
