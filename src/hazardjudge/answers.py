@@ -271,9 +271,9 @@ def _says_unknown(fact: FactDef, raw: Any, vocab: Vocabulary) -> bool:
     if fact.values:
         # A declared choice may hold an unknown phrase (“不适用” as a label): what is left decides.
         folded = normalise(raw)
-        for label in sorted({normalise(x) for pair in fact.values.items() for x in pair}, key=len, reverse=True):
-            if label:
-                folded = folded.replace(label, "、")
+        labels = {normalise(x) for pair in fact.values.items() for x in pair}
+        for label in sorted((x for x in labels if x and vocab.unknown_in(x)), key=len, reverse=True):
+            folded = folded.replace(label, "、")
         text = folded
         if not normalise(text) and normalise(raw):
             return False

@@ -76,14 +76,14 @@ def _chinese_section(part: str, whole: str) -> int:
             digit = d
         elif ch in _CN_SMALL:
             unit = _CN_SMALL[ch]
-            if unit >= last_unit or zero:
-                raise bad  # 十百, 一零百
+            if unit >= last_unit:
+                raise bad  # 十百
             if digit is None:
-                if ch != "十" or value:
-                    raise bad  # 百 alone; 一百十 is not written
+                if ch != "十" or (value and not zero):
+                    raise bad  # 百 alone; 一百十 is not written (一百一十, 一千零十 are)
                 digit = 1  # 十二
             value += digit * unit
-            last_unit, digit = unit, None
+            last_unit, digit, zero = unit, None, False
         else:
             raise bad
     if digit is not None:
