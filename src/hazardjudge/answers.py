@@ -4,6 +4,9 @@ An answer is either a valid value of its fact's type or explicitly unknown.
 Anything else is an :class:`~hazardjudge.errors.InputError` naming the
 question, the text given and what would be accepted: a bad answer is never
 dropped and never read as 否.
+
+Which words mean 是, 否 and "unknown" is data (rules/answers.yaml, see
+:mod:`hazardjudge.vocabulary`); nothing is guessed from an answer's first character.
 """
 
 from __future__ import annotations
@@ -12,19 +15,14 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Iterable
 
 from .conditions import evaluate
 from .errors import InputError, Problem, suggest
 from .models import FactDef, FactType
-
-UNKNOWN_WORDS = {"", "?", "？", "unknown", "未知", "不清楚", "不确定", "未检查", "未查", "不适用", "待查", "n/a", "na", "null", "none"}
-TRUE_WORDS = {"true", "yes", "y", "是", "是的", "有", "对", "√", "✓", "存在", "已", "1"}
-YES_PREFIXES = {"是", "有", "已", "对"}
-NO_PREFIXES = {"否", "无", "没", "未", "不"}
-FALSE_WORDS = {"false", "no", "n", "否", "不是", "无", "没有", "错", "×", "✗", "不存在", "未", "0"}
-NEGATION = re.compile("[未不没无]")
-
+from .normalising import MAX_MAGNITUDE, fold, parse_date_text, parse_number
+from .vocabulary import Vocabulary, normalise
 
 
 @dataclass
@@ -70,39 +68,85 @@ def _split_choices(text: str, values: dict[str, str]) -> list[str]:
     return out
 
 
-def _is_unknown(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and raw.strip().lower() in UNKNOWN_WORDS)
+def _predicate(question: str) -> str | None:
+    """What a yes/no question asks about: the words after 是否, without the question mark."""
+    if "是否" not in question:
+        return None
+    return normalise(question.split("是否", 1)[1])
 
 
-def _coerce(fact: FactDef, raw: Any) -> Any:
+def _yes_no(fact: FactDef, raw: str, vocab: Vocabulary) -> bool:
+    """Read a written yes/no answer; only phrases the vocabulary lists, or the question's own words."""
+    word = normalise(raw)
+    if word in vocab.words("yes_answers"):
+        return True
+    if word in vocab.words("no_answers"):
+        return False
+    predicate = _predicate(fact.question)
+    negating = tuple(vocab.words("negating_prefixes"))
+    if predicate is None:
+        # Without 是否 the predicate cannot be found: any negation in the question may invert a phrase.
+        negative = any(p in normalise(fact.question) for p in negating)
+    else:
+        negative = bool(negating) and predicate.startswith(negating)
+    found = word in vocab.words("found_answers")
+    if found or word in vocab.words("not_found_answers"):
+        if negative:
+            raise ValueError(_inverting(raw))
+        return found
+    if predicate:
+        reading = _restated(word, predicate, negative, vocab)
+        if reading is not None:
+            return reading
+    if negative and predicate:
+        raise ValueError(_inverting(raw))
+    raise ValueError(
+        f"应回答 是/否：可写 {vocab.examples('yes_answers', 3)}、{vocab.examples('found_answers', 2)} "
+        f"或 {vocab.examples('no_answers', 3)}、{vocab.examples('not_found_answers', 4)}；"
+        "没有检查或不清楚时写“不知道”，按未回答处理"
+    )
+
+
+def _inverting(raw: str) -> str:
+    return (
+        f"这是否定式提问（问的是“未…/不…”），“{raw.strip()[:20]}”可能正好读反，请直接回答 是/否"
+        "（是 = 存在所问的问题）；不清楚时写“不知道”"
+    )
+
+
+def _restated(word: str, predicate: str, negative: bool, vocab: Vocabulary) -> bool | None:
+    """An answer in the question's own words: “是否不满足设计要求？” — “不满足” affirms it;
+    “是否已取得许可证？” — “已取得” affirms and “未取得” denies it. Only the predicate's own
+    words are read, and a reading both ways is no reading."""
+    affirming = vocab.words("affirming_prefixes")
+    # The predicate without its own aspect word: 已取得… is also asked by 取得….
+    core = next((predicate[len(p):] for p in sorted(affirming, key=len, reverse=True) if predicate.startswith(p)), predicate)
+    readings: set[bool] = set()
+    if len(word) >= 2 and predicate.startswith(word):
+        readings.add(True)
+    for prefix in affirming:
+        rest = word[len(prefix):]
+        if word.startswith(prefix) and len(rest) >= 2 and (core.startswith(rest) or predicate.startswith(rest)):
+            readings.add(True)
+    if not negative:
+        for prefix in vocab.words("negating_prefixes"):
+            rest = word[len(prefix):]
+            if word.startswith(prefix) and len(rest) >= 2 and (core.startswith(rest) or predicate.startswith(rest)):
+                readings.add(False)
+    return readings.pop() if len(readings) == 1 else None
+
+
+def _coerce(fact: FactDef, raw: Any, vocab: Vocabulary) -> Any:
     """Return the typed value or raise ValueError with a Chinese reason."""
     t = fact.type
     if t is FactType.boolean:
         if isinstance(raw, bool):
             return raw
         if isinstance(raw, str):
-            word = raw.strip().rstrip("。．.!！~～").strip().lower()
-            if word in TRUE_WORDS:
-                return True
-            if word in FALSE_WORDS:
-                return False
-            predicate = fact.question.split("是否", 1)[1] if "是否" in fact.question else ""
-            # An answer that restates the question's own predicate affirms it:
-            # “是否不满足设计要求？” — “不满足”; “安全锁是否失效？” — “失效”.
-            if len(word) >= 2 and predicate.startswith(word):
-                return True
-            # Chat answers are often short phrases: 已建立、有的、没有设置、不存在. When the question
-            # asks about a failure in negative words (“是否未采取防失稳措施？”), “已采取” denies it and
-            # “未采取” affirms it, so prefix guessing would invert the answer: only 是/否 are taken.
-            if not NEGATION.search(predicate):
-                if word[:1] in YES_PREFIXES and len(word) <= 6:
-                    return True
-                if word[:1] in NO_PREFIXES and len(word) <= 6:
-                    return False
-            raise ValueError("这是否定式提问，短语回答容易读反，请直接回答 是/否")
+            return _yes_no(fact, raw, vocab)
         raise ValueError("应回答 是/否（true/false）")
     if t in (FactType.integer, FactType.number):
-        value = _number(fact, raw)
+        value = _number(fact, raw, vocab)
         if t is FactType.integer:
             if value != int(value):
                 raise ValueError("应为整数")
@@ -115,7 +159,7 @@ def _coerce(fact: FactDef, raw: Any) -> Any:
     if t is FactType.enum:
         values = fact.values or {}
         if isinstance(raw, str):
-            key = raw.strip()
+            key = fold(raw).strip()
             if key in values:
                 return key
             for k, label in values.items():
@@ -142,12 +186,11 @@ def _coerce(fact: FactDef, raw: Any) -> Any:
             return raw.date()
         if isinstance(raw, dt.date):
             return raw
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)  # 20261120 from JSON or YAML
         if isinstance(raw, str):
-            try:
-                return dt.date.fromisoformat(raw.strip())
-            except ValueError:
-                pass
-        raise ValueError("应为日期，如 2026-05-01")
+            return parse_date_text(raw)
+        raise ValueError("应为日期，如 2026-11-20 或 2026年11月20日")
     if t is FactType.text:
         if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
             text = str(raw)
@@ -164,78 +207,97 @@ UNIT_ALIASES: dict[str, tuple[str, float]] = {
     "cm": ("m", 0.01), "厘米": ("m", 0.01),
     "mm": ("m", 0.001), "毫米": ("m", 0.001),
     "km": ("m", 1000.0), "千米": ("m", 1000.0), "公里": ("m", 1000.0),
-    "%": ("%", 1.0), "％": ("%", 1.0),
+    "%": ("%", 1.0),
     "kpa": ("kPa", 1.0), "千帕": ("kPa", 1.0),
     "mpa": ("kPa", 1000.0), "兆帕": ("kPa", 1000.0),
     "pa": ("kPa", 0.001), "帕": ("kPa", 0.001),
 }
-# Counting words carry no unit: 三个, 5处, 12人.
-COUNT_WORDS = {"个", "处", "项", "人", "名", "台", "套", "只", "条", "座", "间", "层", "次", "具"}
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_LEADING_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)\s*(.*?)\s*$")
 
 
-def _chinese_number(text: str) -> int:
-    total, section, digit = 0, 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            unit = _CN_UNITS[ch]
-            if unit == 10000:
-                total += (section + digit) * unit
-                section = digit = 0
-            else:
-                section += (digit or 1) * unit
-                digit = 0
-    return total + section + digit
-
-
-def _number(fact: FactDef, raw: Any) -> float:
+def _number(fact: FactDef, raw: Any, vocab: Vocabulary) -> float:
     if isinstance(raw, bool):
         raise ValueError("应为数字，而不是 是/否")
-    if isinstance(raw, (int, float)):
+    if isinstance(raw, int):
+        if abs(raw) >= MAX_MAGNITUDE:
+            raise ValueError("数值过大，请核对")
         value = float(raw)
+    elif isinstance(raw, float):
+        if math.isnan(raw) or math.isinf(raw):
+            raise ValueError("不是有效数字")
+        if abs(raw) >= MAX_MAGNITUDE:
+            raise ValueError("数值过大，请核对")
+        value = raw
     elif isinstance(raw, str):
-        m = _LEADING_NUMBER.match(raw)
-        if not m:
-            raise ValueError("应为数字" + (f"（单位：{fact.unit}）" if fact.unit else ""))
-        text, unit = m.group(1), m.group(2).strip()
-        value = float(text) if text[0] in "+-0123456789" else float(_chinese_number(text))
-        value = _convert(fact, value, unit)
+        try:
+            number, unit = parse_number(raw, vocab.words("approximation_words"))
+        except ValueError as exc:
+            raise ValueError(f"{exc}" + (f"（单位：{fact.unit}）" if fact.unit and str(exc) == "应为数字" else "")) from None
+        value = _convert(fact, number, unit, vocab)
     else:
         raise ValueError("应为数字")
-    if math.isnan(value) or math.isinf(value):
-        raise ValueError("不是有效数字")
     return value
 
 
-def _convert(fact: FactDef, value: float, unit: str) -> float:
+def _convert(fact: FactDef, value: Decimal, unit: str, vocab: Vocabulary) -> float:
     """Bring a number written with ``unit`` into the fact's unit, or say why not."""
-    if not unit or unit == fact.unit or unit in COUNT_WORDS:
-        return value
-    alias = UNIT_ALIASES.get(unit.lower()) or UNIT_ALIASES.get(unit)
+    if not unit or unit == fact.unit:
+        return float(value)
+    if unit in vocab.words("counting_words"):
+        if fact.unit:
+            raise ValueError(f"单位应为 {fact.unit}，“{unit}”是计数用的量词")
+        return float(value)
+    alias = UNIT_ALIASES.get(unit.lower())
     if alias is None:
         raise ValueError(f"无法识别的单位“{unit}”" + (f"（应为 {fact.unit}）" if fact.unit else ""))
     canonical, factor = alias
     if canonical == (fact.unit or ""):
         # Rounded so that a converted answer lands on the decimal the inspector meant
         # (2.01 MPa is 2010 kPa, not 2009.9999999999998) before it is compared with a limit.
-        return round(value * factor, 9)
+        return round(float(value) * factor, 9)
     if canonical == "%" and not fact.unit:
-        return value / 100  # a ratio asked as a number, answered as a percentage
+        return float(value / 100)  # a ratio asked as a number, answered as a percentage
     raise ValueError(f"单位应为 {fact.unit or '无'}，不是 {unit}")
 
 
-def coerce(fact: FactDef, raw: Any) -> Any:
-    """The typed value of one answer; None when the answer says it is unknown. ValueError otherwise."""
+def _says_unknown(fact: FactDef, raw: Any, vocab: Vocabulary) -> bool:
+    if raw is None:
+        return True
+    if not isinstance(raw, str):
+        return False
+    if fact.type is FactType.text:
+        # A description may mention 不清楚 in passing; only an answer that is nothing else is unknown.
+        return vocab.is_unknown(raw, anywhere=False)
+    text = raw
+    if fact.values:
+        # A declared choice may hold an unknown phrase (“不适用” as a label): what is left decides.
+        folded = normalise(raw)
+        labels = {normalise(x) for pair in fact.values.items() for x in pair}
+        for label in sorted((x for x in labels if x and vocab.unknown_in(x)), key=len, reverse=True):
+            folded = folded.replace(label, "、")
+        text = folded
+        if not normalise(text) and normalise(raw):
+            return False
+    return vocab.is_unknown(text)
+
+
+def coerce(fact: FactDef, raw: Any, vocabulary: Vocabulary | None = None) -> Any:
+    """The typed value of one answer; None when the answer says it is unknown. ValueError otherwise.
+
+    ``vocabulary`` is the bundle's (``engine.bundle.vocabulary``); without it the shipped one is used.
+    """
+    vocab = vocabulary if vocabulary is not None else _shipped()
     # A declared choice wins over the unknown words: an enumeration may have a value like "none".
     if fact.values and isinstance(raw, str) and (raw.strip() in fact.values or raw.strip() in fact.values.values()):
-        return _coerce(fact, raw)
-    if _is_unknown(raw):
+        return _coerce(fact, raw.strip(), vocab)
+    if _says_unknown(fact, raw, vocab):
         return None
-    return _coerce(fact, raw)
+    return _coerce(fact, raw, vocab)
+
+
+def _shipped() -> Vocabulary:
+    from .loading import default_vocabulary  # loading imports the models this module also needs
+
+    return default_vocabulary()
 
 
 def read_answers(
@@ -243,6 +305,7 @@ def read_answers(
     facts: dict[str, FactDef],
     constraints: Iterable[Any] = (),
     positions: dict[str, Any] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> Answers:
     """Check every answer; raise InputError listing all problems at once."""
     problems: list[Problem] = []
@@ -255,7 +318,7 @@ def read_answers(
             problems.append(Problem("answer.unknown_question", f"未知的问题编号 {key!r}", pos, suggest(key, facts)))
             continue
         try:
-            value_read = coerce(fact, value)
+            value_read = coerce(fact, value, vocabulary)
         except ValueError as exc:
             shown = repr(value) if not isinstance(value, str) else f"“{value[:60]}”"
             problems.append(Problem("answer.invalid", f"{key}（{fact.question}）的回答 {shown} 无法识别：{exc}", pos))

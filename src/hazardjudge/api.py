@@ -38,7 +38,7 @@ class Engine:
 
     def read(self, facts: Mapping[str, Any], positions: dict[str, Any] | None = None) -> Answers:
         constraints = [c for loc in self.bundle.constraints for c in loc.model.constraints]
-        return read_answers(dict(facts), self.bundle.facts, constraints, positions)
+        return read_answers(dict(facts), self.bundle.facts, constraints, positions, self.bundle.vocabulary)
 
     def paste(
         self,

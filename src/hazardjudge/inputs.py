@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, Problem
 from .models import Inspection
+from .normalising import parse_date_text
 from .yamlio import LocDict, Position, load_json_text, load_yaml_text
 
 STRUCTURED_KEYS = {"facts", "date", "sectors", "unit"}
@@ -113,7 +114,8 @@ def _pos(data: Any, key: str, name: str) -> Position:
 
 
 def parse_date(text: str) -> dt.date:
+    """A date as inspectors write it (2026-11-20, 2026年11月20日, 2026.11.20, 20261120, …)."""
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError([Problem("input.date", f"日期 {text!r} 无法识别，请写成 2026-11-01 的形式")]) from None
+        return parse_date_text(text)
+    except ValueError as exc:
+        raise InputError([Problem("input.date", str(exc))]) from None

@@ -9,6 +9,7 @@ and surface in verdicts as gaps.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import hashlib
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from .models import (
     COMPARISONS,
     PLACEHOLDER,
     AllOf,
+    AnswerVocabulary,
     Clause,
     Combination,
     Condition,
@@ -38,6 +40,7 @@ from .models import (
     RuleFile,
     Sector,
 )
+from .vocabulary import Vocabulary, build as build_vocabulary
 from .yamlio import Position, load_yaml_file, position_of
 
 M = TypeVar("M", bound=BaseModel)
@@ -110,6 +113,8 @@ class Bundle:
     items: dict[str, RuleSource] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     fingerprint: str = ""
+    # How written answers are read: the shipped rules/answers.yaml plus this bundle's own.
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     def versions_of(self, document: str) -> list[DocumentVersion]:
         return sorted(
@@ -146,6 +151,43 @@ def default_dirs() -> tuple[Path, Path]:
         return data / "criteria", data / "rules"
     root = Path(__file__).resolve().parents[2]
     return root / "criteria", root / "rules"
+
+
+#: the answer vocabulary, at the top of a rules folder
+VOCABULARY_FILE = "answers.yaml"
+
+
+def _shipped_vocabulary_path() -> Path:
+    return default_dirs()[1] / VOCABULARY_FILE
+
+
+@functools.cache
+def default_vocabulary() -> Vocabulary:
+    """The shipped answer vocabulary, for readers given no bundle's (read once per process)."""
+    problems: list[Problem] = []
+    vocab = _load_vocabulary(None, problems)
+    if problems:
+        raise BundleError(problems)
+    return vocab
+
+
+def _load_vocabulary(rdir: Path | None, problems: list[Problem]) -> Vocabulary:
+    """The shipped vocabulary, then the bundle's own file adding to it (an office's overlay)."""
+    shipped = _shipped_vocabulary_path()
+    paths = [shipped]
+    if rdir is not None:
+        own = rdir / VOCABULARY_FILE
+        if own.is_file() and own.resolve() != shipped.resolve():
+            paths.append(own)
+    sources = []
+    for path in paths:
+        if not path.is_file():
+            problems.append(Problem("answers.missing", f"找不到回答词表 {path}", Position(str(path), 1, 1)))
+            continue
+        loc = _parse(AnswerVocabulary, path, problems)
+        if loc is not None:
+            sources.append((loc.model, loc))
+    return build_vocabulary(sources, problems)
 
 
 def example_dir() -> Path:
@@ -315,10 +357,15 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None) 
         for path in _yaml_files(folder):
             digest.update(f"{label}/{path.relative_to(folder).as_posix()}\0".encode())
             digest.update(path.read_bytes())
+    # Answers are read with the shipped vocabulary too: a changed phrase list changes verdicts.
+    shipped_vocabulary = _shipped_vocabulary_path()
+    if shipped_vocabulary.is_file():
+        digest.update(b"shipped/answers.yaml\0" + shipped_vocabulary.read_bytes())
     bundle.fingerprint = digest.hexdigest()[:16]
 
     _load_criteria(bundle, cdir, problems)
     _load_rules_dir(bundle, rdir, problems)
+    bundle.vocabulary = _load_vocabulary(rdir, problems)
     if not problems:
         _cross_check(bundle, problems)
     errors = [p for p in problems if p.severity == "error"]
@@ -401,6 +448,8 @@ def _index_clauses(loc: Located, problems: list[Problem]) -> dict[str, ClauseEnt
 def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem]) -> None:
     for path in _yaml_files(rdir):
         rel = path.relative_to(rdir)
+        if rel.as_posix() == VOCABULARY_FILE:
+            continue  # read by _load_vocabulary, after the shipped one it adds to
         if rel.parts[0] == "facts":
             loc = _parse(FactFile, path, problems)
             if loc is None:

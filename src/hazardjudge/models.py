@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self, Union
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -22,6 +23,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from .normalising import parse_date_text
 
 VERDICT_SCHEMA_VERSION = "1.0"
 
@@ -342,6 +346,37 @@ class Sector(_Strict):
     not_applicable_note: str | None = None
 
 
+# --------------------------------------------------------------------------- answer vocabulary
+
+
+def _phrase_is_text(value: Any) -> Any:
+    # YAML reads unquoted yes/no/on/1/0 as booleans and numbers: the author meant the words.
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "phrase_type", "{reason}", {"reason": f"短语必须是文字，{value!r} 被 YAML 读成了非文字（yes、no、1、0 等请加引号）"}
+        )
+    return value
+
+
+Phrase = Annotated[str, BeforeValidator(_phrase_is_text), Field(min_length=1, max_length=40)]
+
+
+class AnswerVocabulary(_Strict):
+    """rules/answers.yaml: how written answers are read (see docs/yaml-reference.md)."""
+
+    schema_: Literal["hazardjudge/answers/1"] = Field(alias="schema")
+    yes_answers: list[Phrase] = Field(default_factory=list)
+    no_answers: list[Phrase] = Field(default_factory=list)
+    found_answers: list[Phrase] = Field(default_factory=list)
+    not_found_answers: list[Phrase] = Field(default_factory=list)
+    unknown_answers: list[Phrase] = Field(default_factory=list)
+    unknown_whole_answers: list[Phrase] = Field(default_factory=list)
+    affirming_prefixes: list[Phrase] = Field(default_factory=list)
+    negating_prefixes: list[Phrase] = Field(default_factory=list)
+    counting_words: list[Phrase] = Field(default_factory=list)
+    approximation_words: list[Phrase] = Field(default_factory=list)
+
+
 # --------------------------------------------------------------------------- inspection input
 
 
@@ -353,6 +388,23 @@ class Inspection(BaseModel):
     facts: dict[str, Any] = Field(default_factory=dict)
     on: dt.date | None = None
     sectors: list[str] | None = None
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _date_as_written(cls, value: Any) -> Any:
+        # YAML gives a date for 2026-11-20 but a string for 2026年11月20日 and an int for 20261120.
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            try:
+                return parse_date_text(value)
+            except ValueError as exc:
+                raise PydanticCustomError("date_text", "{reason}", {"reason": str(exc)}) from None
+        if value is not None and not isinstance(value, dt.date):
+            raise PydanticCustomError("date_type", "检查日期应为日期，如 2026-11-20 或 2026年11月20日")
+        return value
 
     @field_validator("facts")
     @classmethod
