@@ -379,7 +379,7 @@ class GeneralHazard(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    description: Annotated[str, Field(min_length=1), _hazard_text("description")]
+    description: Annotated[str, _hazard_text("description")]
     location: Annotated[str, _hazard_text("location")] | None = None
     photo: Annotated[str, _hazard_text("photo")] | None = None
     deadline: dt.date | None = None

@@ -171,7 +171,7 @@ def _record(rest: str, number: int, text: str, result: Any, source: str) -> None
         return
     hazard, errors = read_text(rest)
     for e in errors:
-        result.problems.append(Problem("paste.general_hazard", f"一般隐患“{printable(text.strip())[:40]}”：{e}", pos))
+        result.problems.append(Problem("paste.general_hazard", f"“{printable(text.strip())[:40]}”：{e}", pos))
     if hazard is not None:
         result.general_hazards.append(hazard)
 
