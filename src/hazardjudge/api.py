@@ -71,13 +71,7 @@ class Engine:
                     for fid in involved:
                         answers.values.pop(fid, None)
                         pasted.facts.pop(fid, None)
-        # A mistyped category loses the category, never the hazard.
-        for problem in observations.check_categories(pasted.general_hazards, self.bundle):
-            pasted.problems.append(Problem(problem.code, problem.message + "，已按未分类记录", None, problem.hint))
-        known = {o.id for o in observations.catalogue(self.bundle)} | {o.label for o in observations.catalogue(self.bundle)}
-        pasted.general_hazards = [
-            h if h.category is None or h.category in known else h.model_copy(update={"category": None}) for h in pasted.general_hazards
-        ]
+        pasted.general_hazards = observations.drop_unknown_categories(pasted.general_hazards, self.bundle, pasted.problems)
         return answers, pasted
 
     def _sectors(self, sectors: Iterable[str] | None) -> tuple[list[str], set[str]]:

@@ -199,6 +199,15 @@ def check_categories(hazards: Iterable[GeneralHazard], bundle: "Bundle") -> list
     ]
 
 
+def drop_unknown_categories(hazards: list[GeneralHazard], bundle: "Bundle", problems: list[Problem]) -> list[GeneralHazard]:
+    """Lenient (pasted) input: a mistyped category is reported and loses the category, never the hazard."""
+    problems.extend(
+        Problem(p.code, p.message + "，已按未分类记录", None, p.hint) for p in check_categories(hazards, bundle)
+    )
+    names = {o.id for o in catalogue(bundle)} | {o.label for o in catalogue(bundle)}
+    return [h if h.category is None or h.category in names else h.model_copy(update={"category": None}) for h in hazards]
+
+
 def classify(hazard: GeneralHazard, entries: list[Observation]) -> Observation | None:
     """The catalogue entry a hazard names: its category, else the first phrase its description contains."""
     if hazard.category is not None:
