@@ -7,14 +7,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from . import clock
+from . import clock, observations
 from .answers import Answers, display_value, read_answers
 from .conditions import evaluate, referenced_facts
 from .compiling import CompiledBundle, compile_bundle
 from .errors import InputError, Problem, suggest
 from .evaluating import DurableEvaluator, Evaluation
 from .loading import Bundle, load_bundle
-from .models import Inspection, Verdict
+from .models import GeneralHazard, Inspection, Verdict
 from .verdicts import VerdictBuilder, select_versions
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ class Engine:
                     for fid in involved:
                         answers.values.pop(fid, None)
                         pasted.facts.pop(fid, None)
+        pasted.general_hazards = observations.drop_unknown_categories(pasted.general_hazards, self.bundle, pasted.problems)
         return answers, pasted
 
     def _sectors(self, sectors: Iterable[str] | None, answers: Answers | None = None) -> tuple[list[str], set[str]]:
@@ -134,19 +135,29 @@ class Engine:
         facts: Mapping[str, Any] | Inspection | Answers,
         on: dt.date | None = None,
         sectors: Iterable[str] | None = None,
+        general_hazards: Iterable[GeneralHazard | Mapping[str, Any]] | None = None,
     ) -> Verdict:
-        """Judge one inspection. ``on`` defaults to the inspection's own date, then today."""
+        """Judge one inspection. ``on`` defaults to the inspection's own date, then today.
+
+        ``general_hazards`` (or an Inspection's own) are echoed in the verdict with hints to
+        the questions that decide them; they never change the outcome or the findings.
+        """
+        hazards = observations.from_data(list(general_hazards), None, "<general_hazards>") if general_hazards else []
         if isinstance(facts, Inspection):
             on = on or facts.on
             sectors = sectors if sectors is not None else facts.sectors
+            hazards = list(facts.general_hazards) + hazards
             answers = self.read(facts.facts)
         elif isinstance(facts, Answers):
             answers = facts
         else:
             answers = self.read(facts)
+        if hazards and (problems := observations.check_categories(hazards, self.bundle)):
+            raise InputError(problems)
         on = on or clock.today()
         evaluation, chosen, named = self.evaluate(answers, on, sectors)
-        return VerdictBuilder(self.compiled, answers, on, named, self._memo).build(evaluation, chosen)
+        verdict = VerdictBuilder(self.compiled, answers, on, named, self._memo).build(evaluation, chosen)
+        return observations.attach(verdict, hazards, self.bundle, answers)
 
 
 _default: Engine | None = None
@@ -170,6 +181,7 @@ def judge(
     facts: Mapping[str, Any] | Inspection,
     on: dt.date | None = None,
     sectors: Iterable[str] | None = None,
+    general_hazards: Iterable[GeneralHazard | Mapping[str, Any]] | None = None,
 ) -> Verdict:
     """Judge with the shipped bundle (loaded once per process)."""
-    return default_engine().judge(facts, on=on, sectors=sectors)
+    return default_engine().judge(facts, on=on, sectors=sectors, general_hazards=general_hazards)

@@ -217,6 +217,7 @@ class Read(NamedTuple):
     on: Any
     sectors: list[str] | None
     unit: dict[str, Any]
+    general_hazards: list[Any] = []
 
 
 def _read_inspection(args: argparse.Namespace) -> "Read | int":
@@ -226,6 +227,7 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     Pasted forms (chat lines, CSV, tab-separated, XLSX) are read answer by answer:
     what cannot be read is reported and stays unanswered.
     """
+    from . import observations
     from .inputs import detect, parse_date, parse_inspection
     from .yamlio import MAX_FILE_BYTES
 
@@ -269,7 +271,7 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         if any(p.severity == "error" for p in pasted.problems):
             print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
         _print_problems(pasted.problems)
-        return Read(engine, answers, on or clock.today(), args.sectors, {})
+        return Read(engine, answers, on or clock.today(), args.sectors, {}, pasted.general_hazards)
     inspection = parsed.inspection
     try:
         answers = engine.read(inspection.facts, parsed.positions)
@@ -277,7 +279,12 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         print("检查记录中有无法识别的回答，未作判定：", file=sys.stderr)
         _print_problems(exc.problems)
         return EXIT_DATAERR
-    return Read(engine, answers, on or inspection.on or clock.today(), args.sectors or inspection.sectors, parsed.unit)
+    if problems := observations.check_categories(inspection.general_hazards, engine.bundle):
+        _print_problems(problems)
+        return EXIT_DATAERR
+    return Read(
+        engine, answers, on or inspection.on or clock.today(), args.sectors or inspection.sectors, parsed.unit, inspection.general_hazards
+    )
 
 
 def _judge(args: argparse.Namespace) -> int:
@@ -286,7 +293,7 @@ def _judge(args: argparse.Namespace) -> int:
     read = _read_inspection(args)
     if isinstance(read, int):
         return read
-    verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors)
+    verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors, general_hazards=read.general_hazards)
     if args.format == "json":
         sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
     else:
@@ -310,7 +317,7 @@ def _explain(args: argparse.Namespace) -> int:
     read = _read_inspection(args)
     if isinstance(read, int):
         return read
-    result = explain(read.engine, read.answers, read.on, read.sectors)
+    result = explain(read.engine, read.answers, read.on, read.sectors, read.general_hazards)
     if args.format == "json":
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
@@ -350,7 +357,7 @@ def _notice(args: argparse.Namespace) -> int:
         for err in exc.errors():
             print(f"通知书设置有误：{'.'.join(map(str, err['loc']))}：{err['msg']}", file=sys.stderr)
         return EXIT_DATAERR
-    verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors)
+    verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors, general_hazards=read.general_hazards)
     text = notices.render(notices.build(verdict, config), args.format)
     _emit(text, args.output)
     return _verdict_exit(verdict)

@@ -18,6 +18,7 @@ from .compiling import NAMED_PREFIX, scope_condition
 from .conditions import evaluate
 from .describing import OP_SYMBOL, show_value
 from .models import AllOf, Condition, Exclusion, Leaf, NotOf, Outcome, Rule, Verdict
+from .observations import printable
 
 Truth = Literal["true", "false", "unknown"]
 TRUTH_ZH = {"true": "成立", "false": "不成立", "unknown": "未知"}
@@ -118,9 +119,11 @@ def _expected_outcome(applies: Truth, condition: Node) -> set[Outcome]:
     return {Outcome.undetermined}
 
 
-def explain(engine: Engine, facts: dict | Answers, on: dt.date, sectors: list[str] | None = None) -> Explanation:
+def explain(
+    engine: Engine, facts: dict | Answers, on: dt.date, sectors: list[str] | None = None, general_hazards: Iterable[Any] | None = None
+) -> Explanation:
     answers = facts if isinstance(facts, Answers) else engine.read(facts)
-    verdict = engine.judge(answers, on=on, sectors=sectors)
+    verdict = engine.judge(answers, on=on, sectors=sectors, general_hazards=general_hazards)
     named = {d.sector for d in verdict.documents if d.named_by_caller}
     values = dict(answers.values)
     for sector in engine.bundle.sectors:
@@ -202,7 +205,21 @@ def render_text(exp: Explanation) -> str:
             if r.condition is not None:
                 lines.append("    条件：")
                 lines += _node_lines(r.condition, 6)
+    lines += _general_hazard_lines(exp.verdict)
     return "\n".join(lines) + "\n"
+
+
+def _general_hazard_lines(v: Verdict) -> list[str]:
+    """一般隐患 are listed after the trace: recorded text, no rule reads them."""
+    if not v.general_hazards:
+        return []
+    lines = ["", f"━━ 一般隐患（检查记录，不参与判定）：{len(v.general_hazards)} 项"]
+    for i, h in enumerate(v.general_hazards):
+        extra = [f"位置：{printable(h.location)}"] if h.location else []
+        extra += [f"整改期限：{h.deadline.isoformat()}"] if h.deadline else []
+        lines.append(f"  {i + 1}. {printable(h.description)}" + (f"（{'；'.join(extra)}）" if extra else ""))
+        lines += [f"     提示：{t.message}" for t in v.general_hazard_hints if t.hazard == i]
+    return lines
 
 
 def _node_lines(node: Node, indent: int) -> list[str]:

@@ -13,12 +13,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import observations
 from .errors import InputError, Problem
 from .models import Inspection
 from .normalising import parse_date_text
 from .yamlio import LocDict, Position, load_json_text, load_yaml_text
 
-STRUCTURED_KEYS = {"facts", "date", "sectors", "unit"}
+STRUCTURED_KEYS = {"facts", "date", "sectors", "unit", "general_hazards"}
 
 
 @dataclass
@@ -79,12 +80,13 @@ def parse_inspection(text: str, name: str = "<stdin>", fmt: str | None = None) -
         extra = [k for k in data if k not in STRUCTURED_KEYS]
         if extra:
             raise InputError(
-                [Problem("input.unknown_key", f"未知的键 {k!r}（可用：facts、date、sectors、unit）", _pos(data, k, name)) for k in extra]
+                [Problem("input.unknown_key", f"未知的键 {k!r}（可用：{'、'.join(sorted(STRUCTURED_KEYS))}）", _pos(data, k, name)) for k in extra]
             )
         facts = data.get("facts") or {}
         if not isinstance(facts, dict):
             raise InputError([Problem("input.shape", "facts 必须是“问题编号: 回答”的映射", _pos(data, "facts", name))])
         body = {"facts": dict(facts), "on": data.get("date"), "sectors": data.get("sectors")}
+        body["general_hazards"] = observations.from_data(data.get("general_hazards"), data, name)
         unit = data.get("unit") or {}
     else:
         facts = data

@@ -35,6 +35,7 @@ from .models import (
     FactFile,
     FactRef,
     FactType,
+    ObservationCatalogue,
     Outcome,
     Rule,
     RuleFile,
@@ -115,6 +116,8 @@ class Bundle:
     fingerprint: str = ""
     # How written answers are read: the shipped rules/answers.yaml plus this bundle's own.
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    # rules/observations.yaml: observation classes seen in records, mapped to questions or general
+    observations: Located | None = None
 
     def versions_of(self, document: str) -> list[DocumentVersion]:
         return sorted(
@@ -368,6 +371,7 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None) 
     bundle.vocabulary = _load_vocabulary(rdir, problems)
     if not problems:
         _cross_check(bundle, problems)
+        _check_observations(bundle, problems)
     errors = [p for p in problems if p.severity == "error"]
     bundle.warnings.extend(p for p in problems if p.severity != "error")
     if errors:
@@ -450,7 +454,9 @@ def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem]) -> None
         rel = path.relative_to(rdir)
         if rel.as_posix() == VOCABULARY_FILE:
             continue  # read by _load_vocabulary, after the shipped one it adds to
-        if rel.parts[0] == "facts":
+        if rel.parts == (OBSERVATIONS_FILE,):
+            bundle.observations = _parse(ObservationCatalogue, path, problems)
+        elif rel.parts[0] == "facts":
             loc = _parse(FactFile, path, problems)
             if loc is None:
                 continue
@@ -758,3 +764,84 @@ def _report_unused_facts(bundle: Bundle, problems: list[Problem]) -> None:
                     problems.append(
                         Problem("rules.unknown_placeholder", f"结论文字中的 {{{name}}} 不是已定义的事实", src.pos("finding"), suggest(name, bundle.facts))
                     )
+
+
+# --------------------------------------------------------------------------- observation catalogue
+
+OBSERVATIONS_FILE = "observations.yaml"
+
+
+def _check_observations(bundle: Bundle, problems: list[Problem]) -> None:
+    """Each mapping must name a question some rule really reads under the clause it cites.
+
+    A catalogue entry saying "covered by fact F under clause C" is only true when a rule of
+    that document version cites C and its condition or applicability reads F; anything
+    else would send the inspector to a question that cannot decide the observation.
+    """
+    loc = bundle.observations
+    if loc is None:
+        return
+    seen: dict[str, Position | None] = {}
+    phrases: dict[str, str] = {}
+    for i, obs in enumerate(loc.model.observations):
+        here = ("observations", i)
+        if obs.id in seen:
+            problems.append(Problem("observations.duplicate", f"情形编号 {obs.id} 重复（首次：{seen[obs.id]}）", loc.pos(*here, "id")))
+        seen[obs.id] = loc.pos(*here, "id")
+        if obs.sector not in bundle.sectors:
+            problems.append(
+                Problem("observations.unknown_sector", f"未知的行业 {obs.sector!r}", loc.pos(*here, "sector"), suggest(obs.sector, bundle.sectors))
+            )
+        for k, phrase in enumerate(obs.match):
+            if phrase in phrases and phrases[phrase] != obs.id:
+                problems.append(
+                    Problem("observations.ambiguous_phrase", f"匹配词“{phrase}”同时属于 {phrases[phrase]} 和 {obs.id}", loc.pos(*here, "match", k))
+                )
+            phrases.setdefault(phrase, obs.id)
+        for j, cov in enumerate(obs.covered_by):
+            at = (*here, "covered_by", j)
+            if cov.fact not in bundle.facts:
+                problems.append(
+                    Problem("observations.unknown_fact", f"未定义的问题 {cov.fact!r}", loc.pos(*at, "fact"), suggest(cov.fact, bundle.facts))
+                )
+                continue
+            version = bundle.documents.get(cov.document)
+            if version is None:
+                problems.append(
+                    Problem(
+                        "observations.unknown_document",
+                        f"criteria 中没有 {cov.document!r}（写成 文件@版本）",
+                        loc.pos(*at, "document"),
+                        suggest(cov.document, bundle.documents),
+                    )
+                )
+                continue
+            if cov.clause not in version.clauses:
+                problems.append(
+                    Problem(
+                        "observations.unknown_clause",
+                        f"{cov.document} 中没有条款 {cov.clause!r}",
+                        loc.pos(*at, "clause"),
+                        suggest(cov.clause, version.clauses),
+                    )
+                )
+                continue
+            if not any(
+                cov.clause in src.item.cites and cov.fact in _facts_read(src.item) for src in bundle.items_of(cov.document)
+            ):
+                problems.append(
+                    Problem(
+                        "observations.not_decided",
+                        f"{cov.document} 中没有引用 {cov.clause} 并读取问题 {cov.fact} 的规则：该问题不能判定这一情形",
+                        loc.pos(*at, "fact"),
+                    )
+                )
+
+
+def _facts_read(item: Rule | Combination | Exclusion) -> set[str]:
+    out: set[str] = set()
+    for name in ("when", "condition"):
+        cond = getattr(item, name, None)
+        if cond is not None:
+            out.update(referenced_facts(cond))
+    return out

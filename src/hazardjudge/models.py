@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self, Union
 
 from pydantic import (
     BaseModel,
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -377,6 +378,88 @@ class AnswerVocabulary(_Strict):
     approximation_words: list[Phrase] = Field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- observations (一般隐患)
+
+#: Limits on free text an inspector types: long enough for a real record, short enough
+#: that a pasted document cannot pass for one observation.
+HAZARD_TEXT_LIMITS = {"description": 500, "location": 200, "photo": 500, "category": 80}
+HAZARD_FIELD_ZH = {"description": "描述", "location": "位置", "photo": "照片", "category": "类别"}
+MAX_GENERAL_HAZARDS = 200
+
+
+def _hazard_text(name: str):
+    limit = HAZARD_TEXT_LIMITS[name]
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise PydanticCustomError(
+                "hazard_text_too_long",
+                "一般隐患的{field}不能超过 {limit} 字（现有 {length} 字）",
+                {"field": HAZARD_FIELD_ZH[name], "limit": limit, "length": len(value)},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+class GeneralHazard(BaseModel):
+    """A free-text 一般隐患 an inspector records; never judged, never cited to a clause.
+
+    Text is kept exactly as written (markup, template syntax and control characters
+    included): outputs escape it, nothing renders or fetches it. ``photo`` is a file
+    name or address recorded as text. ``category`` names an entry of the observation
+    catalogue (``rules/observations.yaml``); the engine checks it against the bundle.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: Annotated[str, _hazard_text("description")]
+    location: Annotated[str, _hazard_text("location")] | None = None
+    photo: Annotated[str, _hazard_text("photo")] | None = None
+    deadline: dt.date | None = None
+    category: Annotated[str, _hazard_text("category")] | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("hazard_blank", "一般隐患的描述不能为空")
+        return value
+
+
+class ObservationCoverage(_Strict):
+    """A question that decides the observation under a clause (checked by the loader)."""
+
+    fact: str
+    document: str = Field(description="document@version whose clause is cited")
+    clause: str
+    partial: bool = False
+    note: str | None = None
+
+
+class Observation(_Strict):
+    """An observation class found in real records: mapped to questions, or explicitly general."""
+
+    id: Identifier
+    label: str = Field(min_length=2)
+    sector: str
+    match: list[str] = Field(default_factory=list, description="phrases that name this observation in a description")
+    covered_by: list[ObservationCoverage] = Field(default_factory=list)
+    general: bool = False
+    note: str = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Observation":
+        if self.general == bool(self.covered_by):
+            raise ValueError("每个情形须写 covered_by（对应的问题与条款）或 general: true（作为一般隐患），且只能二选一")
+        return self
+
+
+class ObservationCatalogue(_Strict):
+    schema_: Literal["hazardjudge/observations/1"] = Field(alias="schema")
+    observations: list[Observation] = Field(min_length=1)
+
+
 # --------------------------------------------------------------------------- inspection input
 
 
@@ -388,6 +471,7 @@ class Inspection(BaseModel):
     facts: dict[str, Any] = Field(default_factory=dict)
     on: dt.date | None = None
     sectors: list[str] | None = None
+    general_hazards: list[GeneralHazard] = Field(default_factory=list, max_length=MAX_GENERAL_HAZARDS)
 
     @field_validator("on", mode="before")
     @classmethod
@@ -586,6 +670,19 @@ class DocumentResult(_Out):
     gaps: list[ClauseGap] = Field(default_factory=list)
 
 
+class HazardHint(_Out):
+    """A general hazard whose observation class a question decides (never a finding)."""
+
+    hazard: int = Field(description="index into general_hazards")
+    observation: str
+    fact: str
+    question: str
+    document: str
+    clause: str
+    partial: bool
+    message: str
+
+
 class Verdict(_Out):
     schema_version: Literal["1.0"] = VERDICT_SCHEMA_VERSION
     inspection_date: dt.date
@@ -594,8 +691,14 @@ class Verdict(_Out):
     documents: list[DocumentResult]
     questions: list[Question] = Field(description="unanswered questions that would decide undetermined clauses")
     bundle: str = Field(description="fingerprint of the criteria and rules used")
+    # Plain defaults (not factories): trusted() fills them when the builder leaves them out.
+    general_hazards: list[GeneralHazard] = Field([], description="一般隐患 recorded as free text: listed, never judged")
+    general_hazard_hints: list[HazardHint] = Field(
+        [], description="a recorded 一般隐患 that a question decides: answer it to judge whether it is major"
+    )
 
     def findings(self) -> list[RuleResult]:
         return [
             r for d in self.documents for r in d.results if r.outcome is Outcome.triggered and r.major
         ]
+

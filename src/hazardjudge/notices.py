@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import clock
 from .models import Outcome, OverallOutcome, Verdict
+from .observations import printable
 from .rendering import bytecode_cache
 
 
@@ -68,6 +69,18 @@ class NoticeItem(BaseModel):
     verification_note: str | None = None
 
 
+class GeneralHazardItem(BaseModel):
+    """A recorded 一般隐患: listed with its place and deadline, never as major, never cited."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    description: str
+    location: str | None
+    photo: str | None
+    deadline: dt.date
+
+
 class Notice(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -80,6 +93,7 @@ class Notice(BaseModel):
     questions: list[tuple[str, str]]  # (fact id, question)
     open_clauses: list[str]
     bundle: str
+    general_hazards: list[GeneralHazardItem] = []
 
 
 TITLES = {
@@ -114,9 +128,10 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
             )
     items.sort(key=lambda i: (not i.major, i.number))
     items = [i.model_copy(update={"number": n}) for n, i in enumerate(items, start=1)]
+    general = _general_hazards(verdict, issue + dt.timedelta(days=config.general_deadline_days))
     if verdict.outcome is OverallOutcome.major:
         kind = "major"
-    elif items:
+    elif items or (general and not verdict.questions):
         kind = "general"
     else:
         kind = "supplementary"
@@ -133,7 +148,21 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         questions=[(q.id, q.question) for q in verdict.questions],
         open_clauses=open_clauses,
         bundle=verdict.bundle,
+        general_hazards=general,
     )
+
+
+def _general_hazards(verdict: Verdict, default_deadline: dt.date) -> list[GeneralHazardItem]:
+    return [
+        GeneralHazardItem(
+            number=i + 1,
+            description=h.description,
+            location=h.location,
+            photo=h.photo,
+            deadline=h.deadline or default_deadline,
+        )
+        for i, h in enumerate(verdict.general_hazards)
+    ]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>])")
@@ -158,6 +187,7 @@ def _environment(template_dir: Path | None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_escape
+    env.filters["printable"] = printable
     env.filters["cn_date"] = lambda d: f"{d.year}年{d.month}月{d.day}日"
     return env
 

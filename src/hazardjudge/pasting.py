@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import observations
 from .answers import coerce
 from .checklists import CSV_HEADER, Checklist
 from .inputs import detect
 from .errors import Problem, suggest
-from .models import FactDef
+from .models import FactDef, GeneralHazard
 from .yamlio import Position
 
 MAX_LINES = 5000
@@ -43,6 +44,7 @@ class Pasted:
     facts: dict[str, Any] = field(default_factory=dict)
     matches: list[Match] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    general_hazards: list[GeneralHazard] = field(default_factory=list)
 
 
 MATCH_THRESHOLD = 0.6
@@ -137,6 +139,8 @@ def parse_lines(text: str, facts: dict[str, FactDef], checklist: Checklist | Non
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        if observations.take_line(line, number, reader.result, source):
+            continue
         parts = _COLON.split(line, maxsplit=1) if _COLON.search(line) else line.split("\t", 1)
         if len(parts) != 2 or not parts[0].strip():
             reader.result.problems.append(
@@ -182,6 +186,8 @@ def _read_rows(reader: Reader, rows: list[list[Any]]) -> None:
             key, answer = (cells[0], cells[-1]) if len(cells) >= 2 else (cells[0], "")
         if not answer.strip():
             continue  # an empty answer cell is a question not answered: unknown
+        if observations.take_row(key, answer, number, reader.result, reader.source):
+            continue
         reader.answer(key, answer, number, "\t".join(cells))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
 
 from .models import Outcome, Verdict
+from .observations import printable
 
 def bytecode_cache() -> FileSystemBytecodeCache | None:
     """Compiled templates kept between runs (keyed by source checksum, so never stale).
@@ -49,6 +50,7 @@ def _answer_hint(question) -> str:
 
 
 _env.filters["answer_hint"] = _answer_hint
+_env.filters["printable"] = printable
 
 
 def render_text(verdict: Verdict) -> str:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import checklists, clock, coverage, notices
 from .api import Engine, load
 from .errors import InputError, Problem
-from .models import DocumentRef, Verdict
+from .models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict
 from .verdicts import doc_ref
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -49,6 +49,8 @@ class JudgeRequest(BaseModel):
     date: dt.date | None = None
     sectors: list[str] | None = Field(None, max_length=20)
     site_kinds: list[str] | None = Field(None, max_length=20)
+    # 一般隐患 recorded beside the answers (with text, also read from its 一般隐患 lines)
+    general_hazards: list[GeneralHazard] = Field(default_factory=list, max_length=MAX_GENERAL_HAZARDS)
 
 
 class MatchOut(BaseModel):
@@ -165,10 +167,11 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
         if req.facts is not None:
             # The unit type chosen on the page is an answer too (the checklist leaves it out).
             answers = engine.read({**(_site(req.site_kinds) or {}), **req.facts})
-            return JudgeResponse(verdict=engine.judge(answers, on=on, sectors=req.sectors))
+            return JudgeResponse(verdict=engine.judge(answers, on=on, sectors=req.sectors, general_hazards=req.general_hazards))
         answers, pasted = engine.paste(req.text, on=on, sectors=req.sectors, site=_site(req.site_kinds))
+        hazards = pasted.general_hazards + req.general_hazards
         return JudgeResponse(
-            verdict=engine.judge(answers, on=on, sectors=req.sectors),
+            verdict=engine.judge(answers, on=on, sectors=req.sectors, general_hazards=hazards),
             input_problems=[ProblemOut.of(p) for p in pasted.problems],
             matches=[MatchOut(line=m.line, fact=m.fact, how=m.how, score=m.score) for m in pasted.matches],
         )
