@@ -35,6 +35,22 @@ def test_lint_warns_about_duplicate_encodings_and_unverified_citations(demo_copy
     assert main(["lint", str(demo_copy), "--strict"]) == 1
 
 
+def test_lint_warns_about_a_question_without_help(demo_copy, capsys):
+    facts = demo_copy / "rules/facts/demo.yaml"
+    edit(facts, "question: 规范要求的安全出口宽度是多少？",
+         "question: 规范要求的安全出口宽度是多少？\n    help: 按设计文件标注的宽度填写。")
+    edit(facts, "question: 场所等级", "question: 场所等级\n    help: \"  \"")
+    assert main(["lint", str(demo_copy), "--format", "json"]) == 0  # a warning, not an error
+    problems = [p for p in json.loads(capsys.readouterr().out) if p["code"] == "fact.no_help"]
+    flagged = {p["message"].split()[1]: p for p in problems}
+    assert "demo.exit_width_required" not in flagged
+    assert "demo.grade" in flagged  # blank help is no help
+    width = flagged["demo.exit_width"]
+    assert width["severity"] == "warning" and width["file"].endswith("demo.yaml")
+    lines = facts.read_text(encoding="utf-8").splitlines()
+    assert lines[width["line"] - 1].strip() == "- id: demo.exit_width"
+
+
 def test_junit_report_names_failing_cases(demo_copy, tmp_path, capsys):
     edit(demo_copy / RULES_2025, "demo.people: 501}", "demo.people: 499}")
     report = tmp_path / "junit.xml"

@@ -59,6 +59,13 @@ def _live(dnf: DNF, facts: dict[str, FactDef]) -> list[tuple[Atom, ...]]:
 def semantic_problems(bundle: Bundle) -> list[Problem]:
     problems: list[Problem] = []
     facts = bundle.facts
+    # A question without help leaves each inspector to settle its borderline cases alone (thing absent,
+    # partly failing, records missing), so the same site gets different answers.
+    for fid, fact in facts.items():
+        if not (fact.help or "").strip():
+            problems.append(
+                Problem("fact.no_help", f"问题 {fid} 没有帮助说明（help），检查人员不知道该查什么、模糊情形如何回答", bundle.fact_pos.get(fid), severity="warning")
+            )
     encodings: dict[tuple[str, str, frozenset], str] = {}
     for item_id, src in bundle.items.items():
         item = src.item
