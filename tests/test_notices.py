@@ -59,7 +59,8 @@ def test_hostile_text_stays_inert(shipped, fmt):
     verdict, _ = example_verdict(shipped, **{"gas.other_serious_violation": True, "gas.other_serious_violation_description": HOSTILE})
     config = notices.NoticeConfig(authority=HOSTILE, unit=notices.Party(name=HOSTILE, address="x" * 300), inspectors=[HOSTILE])
     text = notices.render(notices.build(verdict, config), fmt)
-    assert "49" not in text  # {{ 7*7 }} was never evaluated
+    # {{ 7*7 }} was never evaluated (the bundle's hex fingerprint may contain 49 by chance).
+    assert "49" not in re.sub(r"[0-9a-f]{16}", "", text)
     if fmt == "html":
         assert "<script>" not in text and "&lt;script&gt;" in text
         assert "{{ 7*7 }}" in text
