@@ -112,3 +112,25 @@ def test_web_page_and_assets_are_served_locally(client):
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/../../etc/passwd").status_code == 404
     assert client.get("/static/secret.txt").status_code == 404
+
+
+@pytest.mark.parametrize("written", ["2026年11月1日", "2026.11.01", "2026/11/1", "20261101"])
+def test_dates_as_inspectors_write_them(client, written):
+    body = {"facts": {"gas.license_held": False}, "sectors": ["city_gas"], "date": written}
+    response = client.post("/api/judge", json=body)
+    assert response.status_code == 200
+    assert response.json()["verdict"]["inspection_date"] == "2026-11-01"
+    assert client.post("/api/checklist", json={"date": written, "sectors": ["city_gas"]}).json()["date"] == "2026-11-01"
+
+
+def test_a_date_that_does_not_exist_is_a_chinese_422(client):
+    response = client.post("/api/judge", json={"facts": {}, "date": "2026-02-30"})
+    assert response.status_code == 422
+    assert "2026年2月只有 28 天" in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_named_sector_contradicting_unit_type_is_a_400(client):
+    body = {"facts": {"gas.license_held": False}, "sectors": ["city_gas"], "site_kinds": ["construction_site"], "date": "2026-11-01"}
+    response = client.post("/api/judge", json=body)
+    assert response.status_code == 400
+    assert response.json()["problems"][0]["code"] == "input.sector_contradiction"

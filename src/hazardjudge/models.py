@@ -463,32 +463,37 @@ class ObservationCatalogue(_Strict):
 # --------------------------------------------------------------------------- inspection input
 
 
+def date_as_written(value: Any) -> Any:
+    """A date as inspectors write it, before pydantic's own date check (None passes)."""
+    # YAML gives a date for 2026-11-20 but a string for 2026年11月20日 and an int for 20261120.
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        try:
+            return parse_date_text(value)
+        except ValueError as exc:
+            raise PydanticCustomError("date_text", "{reason}", {"reason": str(exc)}) from None
+    if value is not None and not isinstance(value, dt.date):
+        raise PydanticCustomError("date_type", "检查日期应为日期，如 2026-11-20 或 2026年11月20日")
+    return value
+
+
+#: A date field that accepts 2026年11月20日, 2026.11.20, 20261120 … (HTTP bodies, inspection files).
+WrittenDate = Annotated[dt.date, BeforeValidator(date_as_written)]
+
+
 class Inspection(BaseModel):
     """What a caller asks about: answers keyed by fact id, the date, optional sectors."""
 
     model_config = ConfigDict(extra="forbid")
 
     facts: dict[str, Any] = Field(default_factory=dict)
-    on: dt.date | None = None
+    on: WrittenDate | None = None
     sectors: list[str] | None = None
     general_hazards: list[GeneralHazard] = Field(default_factory=list, max_length=MAX_GENERAL_HAZARDS)
 
-    @field_validator("on", mode="before")
-    @classmethod
-    def _date_as_written(cls, value: Any) -> Any:
-        # YAML gives a date for 2026-11-20 but a string for 2026年11月20日 and an int for 20261120.
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if isinstance(value, str):
-            try:
-                return parse_date_text(value)
-            except ValueError as exc:
-                raise PydanticCustomError("date_text", "{reason}", {"reason": str(exc)}) from None
-        if value is not None and not isinstance(value, dt.date):
-            raise PydanticCustomError("date_type", "检查日期应为日期，如 2026-11-20 或 2026年11月20日")
-        return value
 
     @field_validator("facts")
     @classmethod

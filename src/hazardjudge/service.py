@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import checklists, clock, coverage, notices
 from .api import Engine, load
 from .errors import InputError, Problem
-from .models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict
+from .models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict, WrittenDate
 from .verdicts import doc_ref
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -46,7 +46,7 @@ class JudgeRequest(BaseModel):
 
     facts: dict[str, Any] | None = None
     text: str | None = Field(None, max_length=200_000)
-    date: dt.date | None = None
+    date: WrittenDate | None = None
     sectors: list[str] | None = Field(None, max_length=20)
     site_kinds: list[str] | None = Field(None, max_length=20)
     # 一般隐患 recorded beside the answers (with text, also read from its 一般隐患 lines)
@@ -80,7 +80,7 @@ class BatchItem(BaseModel):
 class ChecklistRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date | None = None
+    date: WrittenDate | None = None
     sectors: list[str] | None = Field(None, max_length=20)
     site_kinds: list[str] | None = Field(None, max_length=20)
 
