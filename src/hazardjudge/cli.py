@@ -124,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     checklist.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复）")
     checklist.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复），据此筛选行业")
     checklist.add_argument("--on", help="检查日期（默认今天），决定适用的文件版本")
-    checklist.add_argument("--format", choices=("md", "csv", "xlsx", "yaml", "json"), default="md")
+    checklist.add_argument(
+        "--format", choices=("md", "chat", "csv", "tsv", "xlsx", "yaml", "json"), default="md",
+        help="md：Markdown；chat：发到微信等聊天的简短问题单；csv/tsv/xlsx：表格；yaml/json：结构化记录",
+    )
     checklist.add_argument("-o", "--output", type=Path, help="写入文件（xlsx 必须指定）")
     _bundle_args(checklist)
     _bundle_args(explain)
@@ -262,7 +265,8 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         if any(p.severity == "error" for p in pasted.problems):
             print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
         _print_problems(pasted.problems)
-        return Read(engine, answers, on or dt.date.today(), args.sectors, {})
+        # A filled checklist says which date and sectors chose it; options given here override it.
+        return Read(engine, answers, pasted.on or dt.date.today(), pasted.sectors, {})
     inspection = parsed.inspection
     try:
         answers = engine.read(inspection.facts, parsed.positions)
@@ -383,8 +387,7 @@ def _checklist(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         args.output.write_bytes(checklists.to_xlsx(checklist))
         return EXIT_NONE
-    render = {"md": checklists.to_markdown, "csv": checklists.to_csv, "yaml": checklists.to_yaml, "json": checklists.to_json}
-    text = render[args.format](checklist)
+    text = checklists.RENDERERS[args.format](checklist)
     _emit(text, args.output)
     return EXIT_NONE
 
