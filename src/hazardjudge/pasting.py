@@ -347,47 +347,50 @@ def _too_long(text: str, source: str) -> Problem | None:
 
 
 def _collect_lines(reader: Reader, text: str) -> None:
-    source = reader.source
     for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        body = _BULLET.sub("", stripped)
-        if body in reader.echoes or _SECTION.match(body):
-            continue  # the checklist's own instructions, notes and section titles coming back
-        m = _NUMBERED.match(body)
-        if m:
-            rest = body[m.end() :].lstrip()
-            value = m.group("nth") or m.group("nq") or m.group("par") or m.group("cn") or m.group("dot") or m.group("bare")
-            if rest[:1] in (":", "："):
-                reader.add_number(_number(value), rest[1:].strip(), number, line)
-                continue
-            q = reader.question_prefix(rest)
-            if q is not None:
-                # The question as the checklist printed it: unanswered, or with the answer after it.
-                after = _skip_parens(rest[len(q) :]).lstrip(":：").strip()
-                if after:
-                    reader.add(q, after, number, line)
-                continue
-            no_colon_form = m.group("nth") or m.group("nq") or m.group("par") or m.group("dot")
-            if no_colon_form and not _COLON.search(rest) and "\t" not in rest:
-                if rest and not rest.endswith(("？", "?")):
-                    reader.add_number(_number(value), rest, number, line)
-                    continue
-        parts = _COLON.split(line, maxsplit=1) if _COLON.search(line) else line.split("\t", 1)
-        if len(parts) != 2 or not parts[0].strip():
-            reader.result.problems.append(
-                Problem(
-                    "paste.no_answer",
-                    f"这一行没有“问题：回答”的形式，已跳过：“{stripped[:80]}”",
-                    Position(source, number, 1),
-                    severity="warning",
-                )
+        _collect_line(reader, line, number)
+
+
+def _collect_line(reader: Reader, line: str, number: int) -> None:
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return
+    body = _BULLET.sub("", stripped)
+    if body in reader.echoes or _SECTION.match(body):
+        return  # the checklist's own instructions, notes and section titles coming back
+    m = _NUMBERED.match(body)
+    if m:
+        rest = body[m.end() :].lstrip()
+        value = m.group("nth") or m.group("nq") or m.group("par") or m.group("cn") or m.group("dot") or m.group("bare")
+        if rest[:1] in (":", "："):
+            reader.add_number(_number(value), rest[1:].strip(), number, line)
+            return
+        q = reader.question_prefix(rest)
+        if q is not None:
+            # The question as the checklist printed it: unanswered, or with the answer after it.
+            after = _skip_parens(rest[len(q) :]).lstrip(":：").strip()
+            if after:
+                reader.add(q, after, number, line)
+            return
+        no_colon_form = m.group("nth") or m.group("nq") or m.group("par") or m.group("dot")
+        if no_colon_form and not _COLON.search(rest) and "\t" not in rest:
+            if rest and not rest.endswith(("？", "?")):
+                reader.add_number(_number(value), rest, number, line)
+                return
+    parts = _COLON.split(line, maxsplit=1) if _COLON.search(line) else line.split("\t", 1)
+    if len(parts) != 2 or not parts[0].strip():
+        reader.result.problems.append(
+            Problem(
+                "paste.no_answer",
+                f"这一行没有“问题：回答”的形式，已跳过：“{stripped[:80]}”",
+                Position(reader.source, number, 1),
+                severity="warning",
             )
-            continue
-        if not parts[1].strip():
-            continue  # “问题：” with nothing after it (a blank 回答 line of a checklist): unanswered
-        reader.add(parts[0], parts[1].strip(), number, line)
+        )
+        return
+    if not parts[1].strip():
+        return  # “问题：” with nothing after it (a blank 回答 line of a checklist): unanswered
+    reader.add(parts[0], parts[1].strip(), number, line)
 
 
 def parse_lines(
@@ -446,6 +449,10 @@ def _read_rows(reader: Reader, rows: list[list[Any]]) -> None:
             key = cells[2].strip() if len(cells) > 2 else ""
             if value.strip():
                 reader.add(f"{label}（{key}）" if key else label, value, number, "\t".join(cells))
+            continue
+        filled = [c for c in cells if c.strip()]
+        if header_at is None and len(filled) == 1:
+            _collect_line(reader, filled[0], number)  # a chat line among tab-separated rows
             continue
         if header_at is not None:
             answer = cells[col["回答"]] if col.get("回答", len(cells)) < len(cells) else ""
