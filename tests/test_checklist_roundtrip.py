@@ -18,6 +18,7 @@ import pytest
 
 from hazardjudge import checklists
 from hazardjudge.cli import main
+from hazardjudge.errors import InputError
 from hazardjudge.pasting import chinese_number, parse
 
 ON = dt.date(2026, 11, 18)
@@ -373,3 +374,38 @@ def test_the_page_reads_the_conditions_as_the_library_does(shipped):
     )
     run = subprocess.run([NODE, "-e", script], input=json.dumps(cases), capture_output=True, text=True, check=True)
     assert json.loads(run.stdout) == []
+
+
+# --------------------------------------------------------------------------- bad metadata
+
+
+def test_an_unreadable_date_in_the_file_stops_the_judgement_unless_given(shipped, tmp_path, capsys):
+    path = export("csv", tmp_path, "--site", "gas_operator")
+    fill("csv", path, ANSWERS)
+    path.write_text(path.read_text(encoding="utf-8").replace("2026-11-18", "十一月某天"), encoding="utf-8")
+    assert main(["judge", str(path)]) == 65
+    assert "paste.meta_date" in capsys.readouterr().err
+    assert judged(path, capsys, "--on", ON.isoformat()) == expected(shipped)
+
+
+def test_two_different_dates_stop_the_judgement(shipped):
+    with pytest.raises(InputError) as exc:
+        shipped.paste("检查日期：2026-11-18\n检查日期：2025-01-01\ngas.odorized：否")
+    assert [p.code for p in exc.value.problems] == ["paste.meta_conflict"]
+    answers, pasted = shipped.paste("检查日期：2026-11-18\n检查日期：2025-01-01\ngas.odorized：否", on=ON)
+    assert answers.values == {"gas.odorized": False} and pasted.on == ON
+
+
+def test_two_different_identities_refuse_numbers(shipped):
+    checklist, _ = checklist_with_eleven(shipped)
+    text = f"检查表编号：{checklist.identity}\n检查表编号：{checklist.identity[:-1]}0\n2. 否"
+    _, pasted = shipped.paste(text)
+    assert [p.code for p in pasted.problems] == ["paste.meta_conflict", "paste.numbering_refused"]
+
+
+def test_an_unknown_sector_in_the_file_is_an_input_error(shipped, tmp_path, capsys):
+    path = export("csv", tmp_path, "--sector", "city_gas")
+    path.write_text(path.read_text(encoding="utf-8").replace("判定行业,city_gas", "判定行业,city_gass"), encoding="utf-8")
+    assert main(["judge", str(path)]) == 65
+    err = capsys.readouterr().err
+    assert "未知的行业 'city_gass'" in err and "city_gas" in err

@@ -65,6 +65,11 @@ class Engine:
             return build(self, on or meta.date or dt.date.today(), sectors or meta.sectors, dict(site or {}))
 
         pasted = parse(data, self.bundle.facts, None, fmt, source, default, lambda identity: rebuild(self, identity))
+        # The date and sectors decide which clauses apply: one the file gives unreadably or twice
+        # stops the judgement unless the caller gives it.
+        needed = ({"date"} if on is None else set()) | (set() if sectors else {"sectors"})
+        if pasted.meta.unsure & needed:
+            raise InputError([p for p in pasted.problems if p.code in ("paste.meta_date", "paste.meta_conflict")])
         pasted.on = on or pasted.meta.date
         pasted.sectors = list(sectors) if sectors else pasted.meta.sectors
         if pasted.sectors:

@@ -103,6 +103,8 @@ class Meta:
     identity: str | None = None
     date: dt.date | None = None
     sectors: list[str] | None = None
+    #: metadata written twice with different values, or unreadable: it cannot be relied on
+    unsure: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -160,6 +162,8 @@ def _skip_parens(text: str) -> str:
 
 def choose_numbering(meta: Meta, default: Checklist | None, rebuild: Rebuild | None) -> tuple[Checklist | None, str | None]:
     """The checklist numbered answers refer to, or why numbers cannot be read."""
+    if "checklist" in meta.unsure:
+        return None, "检查表编号写了两个不同的值，按题号的回答无法确定对应哪一题，未采用；请只保留一个检查表编号"
     if not meta.identity:
         if default is None:
             return None, "按题号的回答需要对应的检查表：请粘贴检查表编号，或给出检查日期和单位类型（或行业）"
@@ -227,7 +231,8 @@ class Reader:
             try:
                 parsed: Any = parse_date(value)
             except InputError as exc:
-                self.result.problems.extend(Problem(p.code, p.message, pos, p.hint) for p in exc.problems)
+                self.result.meta.unsure.add("date")
+                self.result.problems.extend(Problem("paste.meta_date", f"检查日期：{p.message}", pos, p.hint) for p in exc.problems)
                 return True
         elif which == "sectors":
             parsed = [s for s in re.split(r"[、,，;；\s+]+", value) if s]
@@ -236,6 +241,7 @@ class Reader:
         attr = {"checklist": "identity"}.get(which, which)
         old = getattr(self.result.meta, attr)
         if old is not None and old != parsed:
+            self.result.meta.unsure.add(which)
             self.result.problems.append(
                 Problem("paste.meta_conflict", f"{label or which} 写了两次且不同（第 {self.meta_lines[which]} 行与第 {line} 行），请只保留一个", pos)
             )
