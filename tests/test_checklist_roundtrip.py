@@ -193,6 +193,10 @@ def test_a_checklist_shows_its_identity_in_every_rendering(shipped, tmp_path):
 # --------------------------------------------------------------------------- numbered answers
 
 
+def other_code(identity):
+    return identity[:-8] + ("00000000" if not identity.endswith("00000000") else "11111111")
+
+
 def checklist_with_eleven(shipped):
     checklist = checklists.build(shipped, ON, site=SITE)
     return checklist, checklist.by_number()
@@ -242,7 +246,7 @@ def test_a_number_the_checklist_does_not_have_is_a_problem(shipped):
 
 def test_a_changed_identity_refuses_numbers_but_keeps_answers_by_id_and_text(shipped):
     checklist, _ = checklist_with_eleven(shipped)
-    forged = checklist.identity[:-8] + "00000000"
+    forged = other_code(checklist.identity)
     text = f"检查表编号：{forged}\n2. 否\ngas.odorized：否\n燃气经营者是否已取得燃气经营许可证：是"
     answers, pasted = shipped.paste(text, on=ON, site=SITE)
     refused = [p for p in pasted.problems if p.code == "paste.numbering_refused"]
@@ -302,16 +306,38 @@ def test_follow_ups_carry_their_condition_and_open_as_the_parent_is_answered(shi
     assert all(i.applies_when is None for i in first) and len(first) < len(checklist.items)
 
 
-def test_every_follow_up_condition_reads_only_questions_asked_before_it_or_the_site(shipped):
+def test_every_follow_up_condition_reads_only_questions_of_the_checklist_or_the_site(shipped):
     from hazardjudge.conditions import referenced_facts
 
-    for sector in sorted(shipped.bundle.sectors):
-        checklist = checklists.build(shipped, ON, [sector])
+    built = [checklists.build(shipped, ON, [sector]) for sector in sorted(shipped.bundle.sectors)]
+    built += [checklists.build(shipped, ON, site={"site.kinds": [kind]}) for kind in sorted(shipped.bundle.facts["site.kinds"].values)]
+    for checklist in built + [checklists.build(shipped, ON)]:
         numbers = {i.fact: i.number for i in checklist.items}
+        sector = checklist.identity
         for item in checklist.items:
             if item.applies_when is not None:
                 for fid in referenced_facts(checklists.deserialise(item.applies_when)):
-                    assert fid in numbers and numbers[fid] < item.number, (sector, item.fact, fid)
+                    assert fid in numbers or fid in checklist.site_values(), (sector, item.fact, fid)
+                assert item.parent is None or item.parent < item.number
+
+
+def test_a_sector_whose_scope_is_open_asks_its_questions_once_the_scope_says_it_applies(shipped):
+    checklist = checklists.build(shipped, ON, site=SITE)
+    items = {i.fact: i for i in checklist.items}
+    scope = items["fire.in_scope"]
+    assert scope.applies_when is None and scope.section == "单位基本情况"
+    fire = [i for i in checklist.items if i.section.startswith("消防")]
+    assert fire and all("fire.in_scope" in i.follow_up_of for i in fire)
+    for answer, shown in ((None, None), (True, True), (False, False)):
+        values = {} if answer is None else {"fire.in_scope": answer}
+        seen = checklists.visibility(checklist, values)
+        unconditional_in_fire = [i for i in fire if i.applies_when == {"fact": "fire.in_scope", "op": "eq", "value": True}]
+        assert unconditional_in_fire and {seen[i.fact] for i in unconditional_in_fire} == {shown}
+    # City gas is in scope by the unit type alone: its questions are not gated by a scope question.
+    assert items["gas.license_held"].applies_when is None
+    # Named, a sector applies whatever its scope says: nothing waits for fire.in_scope.
+    named = checklists.build(shipped, ON, ["fire"])
+    assert all("fire.in_scope" not in i.follow_up_of for i in named.items)
 
 
 def test_skip_logic_in_the_renderings(shipped, tmp_path):
@@ -345,9 +371,11 @@ def test_the_page_reads_the_conditions_as_the_library_does(shipped):
     from hazardjudge.answers import coerce
 
     cases = []
-    for sector in sorted(shipped.bundle.sectors):
-        checklist = checklists.build(shipped, ON, [sector])
-        gates = [i for i in checklist.items if i.applies_when is None and i.type.value in ("boolean", "enum", "set", "integer", "number")]
+    built = [checklists.build(shipped, ON, [sector]) for sector in sorted(shipped.bundle.sectors)]
+    built += [checklists.build(shipped, ON, site={"site.kinds": [kind]}) for kind in sorted(shipped.bundle.facts["site.kinds"].values)]
+    built.append(checklists.build(shipped, ON))
+    for checklist in built:
+        gates = [i for i in checklist.items if i.type.value in ("boolean", "enum", "set", "integer", "number")]
         for n in range(3):
             answers = {}
             for k, gate in enumerate(gates):
@@ -356,7 +384,9 @@ def test_the_page_reads_the_conditions_as_the_library_does(shipped):
                 if gate.type.value == "boolean":
                     answers[gate.fact] = "是" if (k + n) % 2 else "否"
                 elif gate.type.value in ("integer", "number"):
-                    answers[gate.fact] = str(k * 7 % 40)
+                    fact = shipped.bundle.facts[gate.fact]
+                    low, high = fact.min if fact.min is not None else 0, fact.max if fact.max is not None else 40
+                    answers[gate.fact] = str(int(low + (k * 7) % (high - low + 1)))
                 else:
                     answers[gate.fact] = sorted(gate.values)[(k + n) % len(gate.values)]
             typed = {f: coerce(shipped.bundle.facts[f], v) for f, v in answers.items()}
@@ -398,7 +428,7 @@ def test_two_different_dates_stop_the_judgement(shipped):
 
 def test_two_different_identities_refuse_numbers(shipped):
     checklist, _ = checklist_with_eleven(shipped)
-    text = f"检查表编号：{checklist.identity}\n检查表编号：{checklist.identity[:-1]}0\n2. 否"
+    text = f"检查表编号：{checklist.identity}\n检查表编号：{other_code(checklist.identity)}\n2. 否"
     _, pasted = shipped.paste(text)
     assert [p.code for p in pasted.problems] == ["paste.meta_conflict", "paste.numbering_refused"]
 

@@ -3,7 +3,8 @@
 Order: the sectors' scope questions first, then each rule's questions in
 clause order, each follow-up right after the question that opens it. A
 question that only matters once another is answered (it is read only by rules
-whose ``when`` asks something else) is a follow-up: it carries the condition
+whose ``when`` asks something else, or by a sector whose scope question is
+still open) is a follow-up: it carries the condition
 under which it applies (``applies_when``, the rules' ``when`` conditions in
 their JSON form), so every rendering, and the web page, can show it only
 when the answers so far make it apply.
@@ -123,7 +124,13 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
     def add(fid: str, section: str, gates: list[str], when: Condition | None) -> None:
         if fid in site_answers or fid not in bundle.facts:
             return
-        gates = [g for g in gates if g != fid]
+        if when is not None:
+            known = evaluate(when, site_answers)
+            if known is False:
+                return  # the site answers already make the rule not apply here
+            if known is True:
+                when = None
+        gates = [g for g in gates if g != fid and g not in site_answers]
         if not gates:
             when = None
         if fid not in order:
@@ -140,6 +147,17 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
     for sector in chosen:
         loc = bundle.sectors[sector]
         title = loc.model.title
+        # A sector the caller did not name, whose scope the site answers leave open (fire.in_scope
+        # unanswered), asks its questions only once its scope questions say it applies.
+        scope = None if named or evaluate(loc.model.applies_when, site_answers) is True else loc.model.applies_when
+        scope_facts = referenced_facts(scope)
+
+        def ask(fid: str, section: str, gates: list[str], when: Condition | None) -> None:
+            if scope is None:
+                add(fid, section, gates, when)
+            else:
+                add(fid, section, scope_facts + gates, scope if when is None else AllOf(all=[scope, when]))
+
         versions = [v for v in bundle.versions_of(loc.model.document) if v.doc.in_force(on)]
         for version in versions:
             for src in bundle.items_of(version.key):
@@ -147,19 +165,19 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
                 if isinstance(item, Rule):
                     gates = referenced_facts(item.when)
                     for fid in gates:
-                        add(fid, title, [], None)
+                        ask(fid, title, [], None)
                     for fid in referenced_facts(item.condition):
-                        add(fid, title, gates, item.when)
+                        ask(fid, title, gates, item.when)
                     # A value quoted in the finding is asked wherever the rule applies.
                     for fid in _placeholders(item.finding):
-                        add(fid, title, gates, item.when)
+                        ask(fid, title, gates, item.when)
                 elif isinstance(item, Exclusion):
                     for fid in referenced_facts(item.condition):
-                        add(fid, f"{title}（排除情形）", [], None)
+                        ask(fid, f"{title}（排除情形）", [], None)
                 elif isinstance(item, Combination):
                     for v in item.variants:
                         for fid in referenced_facts(v.when):
-                            add(fid, title, [], None)
+                            ask(fid, title, [], None)
     ids = _ordered(order)
     numbers = {fid: n for n, fid in enumerate(ids, start=1)}
     items = []
