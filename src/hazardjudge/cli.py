@@ -260,7 +260,7 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
             _print_problems(exc.problems)
             return EXIT_DATAERR
         for m in pasted.matches:
-            if m.how == "question":
+            if m.how == "question" and m.score < 1.0:  # close wording, not the question itself
                 print(f"{name}:{m.line}: 按问题文字匹配（相似度 {m.score}）：“{m.text[:40]}” → {m.fact}", file=sys.stderr)
         if any(p.severity == "error" for p in pasted.problems):
             print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
