@@ -15,6 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hazardjudge import checklists
 from hazardjudge.cli import main
@@ -439,3 +441,39 @@ def test_an_unknown_sector_in_the_file_is_an_input_error(shipped, tmp_path, caps
     assert main(["judge", str(path)]) == 65
     err = capsys.readouterr().err
     assert "未知的行业 'city_gass'" in err and "city_gas" in err
+
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def in_chinese(n):
+    tens, ones = divmod(n, 10)
+    hundreds, tens = divmod(tens, 10)
+    text = (CN_DIGITS[hundreds] + "百" if hundreds else "")
+    if tens:
+        text += ("" if tens == 1 and not hundreds else CN_DIGITS[tens]) + "十"
+    elif hundreds and ones:
+        text += "零"
+    return text + (CN_DIGITS[ones] if ones else "")
+
+
+FORMS = ["{n}. {a}", "{n}．{a}", "{n}、{a}", "（{c}）：{a}", "({n}) {a}", "第{n}题：{a}", "{n}题 {a}", "{n}：{a}",
+         "第{n}项 {a}", "第{c}题：{a}", "第{c}题 {a}"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(min_value=1, max_value=400), form=st.sampled_from(FORMS), yes=st.booleans())
+def test_a_number_names_its_question_or_none(shipped, n, form, yes):
+    checklist = _cache.setdefault("gas", checklists.build(shipped, ON, site=SITE))
+    item = checklist.by_number().get(n)
+    answer = "是" if yes else "否"
+    if item is not None and item.type.value != "boolean":
+        answer = "未检查"
+    text = f"检查表编号：{checklist.identity}\n" + form.format(n=n, c=in_chinese(n), a=answer)
+    answers, pasted = shipped.paste(text)
+    if item is None:
+        assert [p.code for p in pasted.problems] == ["paste.unknown_number"] and answers.values == {}
+    else:
+        assert pasted.problems == [] and [m.fact for m in pasted.matches] == [item.fact]
+        if item.type.value == "boolean":
+            assert answers.values[item.fact] is yes
