@@ -185,6 +185,16 @@ function refresh() {
     boxes[item.fact].hidden = !shown;
     open += shown;
   }
+  // A section title stays only while one of its questions is on screen.
+  let title = null;
+  for (const node of $("checklist").children) {
+    if (node.tagName === "H3") {
+      title = node;
+      title.hidden = true;
+    } else if (title && !node.hidden) {
+      title.hidden = false;
+    }
+  }
   $("checklist-count").textContent = current.items.length ? `当前需回答 ${open} 题（共 ${current.items.length} 题，其余按前面的回答显示）` : "";
 }
 
