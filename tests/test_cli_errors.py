@@ -92,3 +92,8 @@ def test_today_is_china_calendar_day():
     assert clock.today(late_utc) == dt.date(2026, 12, 1)
     assert clock.today(dt.datetime(2026, 12, 1, 15, 59, tzinfo=dt.timezone.utc)) == dt.date(2026, 12, 1)
     assert clock.today(dt.datetime(2026, 12, 1, 16, 0, tzinfo=dt.timezone.utc)) == dt.date(2026, 12, 2)
+
+
+def test_checklist_for_a_sector_the_unit_type_rules_out_is_refused(capsys):
+    assert main(["checklist", "--sector", "city_gas", "--site", "construction_site"]) == 65
+    assert "input.sector_contradiction" in capsys.readouterr().err

@@ -98,7 +98,8 @@ def test_a_generated_checklist_filled_in_parses_back_to_the_same_facts(bundle, f
     answers = filled(engine, checklist)
     if fmt in ("csv", "tsv"):
         rows = list(csv.reader(io.StringIO(checklists.to_csv(checklist))))
-        for row in rows[1:]:
+        header = rows.index(checklists.CSV_HEADER)  # below the metadata rows
+        for row in rows[header + 1 :]:
             row[-1] = shown(engine, row[1], answers[row[1]])
         delimiter = "," if fmt == "csv" else "\t"
         out = io.StringIO()
@@ -109,8 +110,9 @@ def test_a_generated_checklist_filled_in_parses_back_to_the_same_facts(bundle, f
 
         wb = load_workbook(io.BytesIO(checklists.to_xlsx(checklist)))
         ws = wb.active
-        for row in ws.iter_rows(min_row=2):
-            row[7].value = shown(engine, row[1].value, answers[row[1].value])
+        header = next(r[0].row for r in ws.iter_rows() if r[0].value == checklists.CSV_HEADER[0])
+        for row in ws.iter_rows(min_row=header + 1):
+            row[-1].value = shown(engine, row[1].value, answers[row[1].value])
         buffer = io.BytesIO()
         wb.save(buffer)
         data = buffer.getvalue()
@@ -214,7 +216,9 @@ def test_checklist_xlsx_has_drop_downs(tmp_path):
     path = tmp_path / "c.xlsx"
     assert main(["checklist", "--sector", "city_gas", "--format", "xlsx", "-o", str(path)]) == 0
     ws = load_workbook(path).active
-    assert ws.cell(1, 2).value == "问题编号"
+    assert ws.cell(1, 1).value == "检查表编号"  # the metadata rows come first
+    assert [ws.cell(r, 1).value for r in (2, 3)] == ["检查日期", "判定行业"]
+    assert ws.cell(5, 2).value == "问题编号"
     assert ws.data_validations.dataValidation, "yes/no cells need a drop-down"
 
 

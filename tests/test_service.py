@@ -134,3 +134,20 @@ def test_named_sector_contradicting_unit_type_is_a_400(client):
     response = client.post("/api/judge", json=body)
     assert response.status_code == 400
     assert response.json()["problems"][0]["code"] == "input.sector_contradiction"
+
+
+def test_a_pasted_checklist_is_judged_on_its_own_date_and_numbering(client, shipped):
+    import datetime as dt
+
+    from hazardjudge import checklists
+
+    checklist = checklists.build(shipped, dt.date(2025, 3, 1), site={"site.kinds": ["gas_operator"]})
+    number = next(i.number for i in checklist.items if i.fact == "gas.license_held")
+    text = checklists.to_chat(checklist) + f"{number}. 否\n"
+    body = client.post("/api/judge", json={"text": text}).json()
+    assert body["verdict"]["inspection_date"] == "2025-03-01"
+    assert body["verdict"]["outcome"] == "major"
+    assert [m["fact"] for m in body["matches"] if m["how"] == "number"] == ["gas.license_held"]
+    served = client.post("/api/checklist", json={"date": "2025-03-01", "site_kinds": ["gas_operator"]}).json()
+    assert served["identity"] == checklist.identity
+    assert any(i["applies_when"] for i in served["items"])

@@ -133,3 +133,22 @@ def test_hostile_answer_text_is_shown_as_text(server, browser):
     wait_for(browser, lambda d: d.find_element(By.ID, "outcome").text)
     assert browser.title != "pwned"
     assert "<img" in browser.find_element(By.ID, "input-problems").text
+
+
+def test_follow_ups_appear_only_when_their_parent_opens_them(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[name="kind"]'))
+    browser.execute_script("document.getElementById('date').value = '2026-11-18'")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="kind"][value="gas_operator"]').click()
+    browser.find_element(By.ID, "load").click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'div.q[data-fact="gas.operates_station"]'))
+    follow = browser.find_element(By.CSS_SELECTOR, 'div.q[data-fact="gas.station_auto_shutoff"]')
+    assert not follow.is_displayed()  # its parent is not answered yet
+    assert "检查表编号：20261118-auto-gas_operator-" in browser.find_element(By.ID, "checklist-id").text
+    answer(browser, "gas.operates_station", "是")
+    assert follow.is_displayed()
+    answer(browser, "gas.operates_station", "否")
+    assert not follow.is_displayed()
+    browser.save_screenshot(str(SHOTS / "5-follow-ups.png"))

@@ -53,13 +53,29 @@ class Engine:
 
         Unreadable answers come back as problems and stay unknown; the answers that
         were read are returned typed, so a verdict can still be given on them.
-        Checklist numbers refer to the checklist built for the same date, sectors and site.
+        A filled checklist's own date and sectors apply unless ``on``/``sectors`` are given
+        (``pasted.on``/``pasted.sectors`` are what to judge with). Checklist numbers refer to
+        the checklist the pasted 检查表编号 names; without one, to the checklist built for the
+        same date, sectors and site.
         """
-        from .checklists import build
+        from .checklists import build, rebuild
         from .pasting import parse
 
-        checklist = build(self, on or clock.today(), sectors, dict(site or {}))
-        pasted = parse(data, self.bundle.facts, checklist, fmt, source)
+        def default(meta):
+            return build(self, on or meta.date or clock.today(), sectors or meta.sectors, dict(site or {}))
+
+        pasted = parse(
+            data, self.bundle.facts, None, fmt, source, default, lambda identity: rebuild(self, identity), self.bundle.vocabulary
+        )
+        # The date and sectors decide which clauses apply: one the file gives unreadably or twice
+        # stops the judgement unless the caller gives it.
+        needed = ({"date"} if on is None else set()) | (set() if sectors else {"sectors"})
+        if pasted.meta.unsure & needed:
+            raise InputError([p for p in pasted.problems if p.code in ("paste.meta_date", "paste.meta_conflict")])
+        pasted.on = on or pasted.meta.date
+        pasted.sectors = list(sectors) if sectors else pasted.meta.sectors
+        if pasted.sectors:
+            self._sectors(pasted.sectors)  # a filled checklist's 判定行业 line names known sectors
         # The site answers chose the checklist, which then leaves them out: they are answers too.
         answers = Answers(values={**self.read(site or {}).values, **pasted.facts})
         for loc in self.bundle.constraints:

@@ -126,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     checklist.add_argument("--sector", action="append", dest="sectors", help="指定行业（可重复）")
     checklist.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复），据此筛选行业")
     checklist.add_argument("--on", help="检查日期（默认今天），决定适用的文件版本")
-    checklist.add_argument("--format", choices=("md", "csv", "xlsx", "yaml", "json"), default="md")
+    checklist.add_argument(
+        "--format", choices=("md", "chat", "csv", "tsv", "xlsx", "yaml", "json"), default="md",
+        help="md：Markdown；chat：发到微信等聊天的简短问题单；csv/tsv/xlsx：表格；yaml/json：结构化记录",
+    )
     checklist.add_argument("-o", "--output", type=Path, help="写入文件（xlsx 必须指定）")
     _bundle_args(checklist)
     _bundle_args(explain)
@@ -266,12 +269,13 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
             _print_problems(exc.problems)
             return EXIT_DATAERR
         for m in pasted.matches:
-            if m.how == "question":
+            if m.how == "question" and m.score < 1.0:  # close wording, not the question itself
                 print(f"{name}:{m.line}: 按问题文字匹配（相似度 {m.score}）：“{m.text[:40]}” → {m.fact}", file=sys.stderr)
         if any(p.severity == "error" for p in pasted.problems):
             print("以下回答未能识别，按未回答处理（相关条款将显示为无法判定）：", file=sys.stderr)
         _print_problems(pasted.problems)
-        return Read(engine, answers, on or clock.today(), args.sectors, {}, pasted.general_hazards)
+        # A filled checklist says which date and sectors chose it; options given here override it.
+        return Read(engine, answers, pasted.on or clock.today(), pasted.sectors, {}, pasted.general_hazards)
     inspection = parsed.inspection
     try:
         answers = engine.read(inspection.facts, parsed.positions)
@@ -393,8 +397,7 @@ def _checklist(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         args.output.write_bytes(checklists.to_xlsx(checklist))
         return EXIT_NONE
-    render = {"md": checklists.to_markdown, "csv": checklists.to_csv, "yaml": checklists.to_yaml, "json": checklists.to_json}
-    text = render[args.format](checklist)
+    text = checklists.RENDERERS[args.format](checklist)
     _emit(text, args.output)
     return EXIT_NONE
 

@@ -1,7 +1,10 @@
 """Read an inspection (facts, date, sectors) from YAML or JSON text.
 
 Two shapes are accepted: a mapping with ``facts:`` (and optional ``date``,
-``sectors``, ``unit``), or a flat mapping whose keys are all fact ids.
+``sectors``, ``unit``), or a flat mapping whose keys are all fact ids. A
+generated checklist (``hazardjudge checklist --format yaml/json``) is the first
+shape plus ``checklist`` (its identity), ``site`` (the site answers that chose
+it, answers too) and ``questions`` (the JSON form's question list, ignored).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from .models import Inspection
 from .normalising import parse_date_text
 from .yamlio import LocDict, Position, load_json_text, load_yaml_text
 
-STRUCTURED_KEYS = {"facts", "date", "sectors", "unit", "general_hazards"}
+STRUCTURED_KEYS = {"facts", "date", "sectors", "unit", "general_hazards", "checklist", "site", "questions"}
 
 
 @dataclass
@@ -32,6 +35,9 @@ class InspectionInput:
 _YAML_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*\s*:(?:\s|$)")
 #: the first column header of a generated checklist (CSV, TSV, XLSX)
 CHECKLIST_FIRST_HEADER = "编号"
+#: the Chinese labels of a checklist's leading metadata lines and rows, and their machine keys
+META_LABELS = {"检查表编号": "checklist", "检查日期": "date", "判定行业": "sectors"}
+_TABLE_STARTS = tuple(label + sep for label in (CHECKLIST_FIRST_HEADER, *META_LABELS) for sep in (",", "\t"))
 
 
 def detect(data: bytes | str) -> str:
@@ -42,8 +48,8 @@ def detect(data: bytes | str) -> str:
     first = meaningful[0].strip() if meaningful else ""
     if first.startswith(("{", "[")):
         return "json"
-    if first.startswith(CHECKLIST_FIRST_HEADER + ",") or first.startswith(CHECKLIST_FIRST_HEADER + "\t"):
-        return "csv" if "," in first else "tsv"
+    if first.startswith(_TABLE_STARTS):
+        return "csv" if "," in first.split("\t", 1)[0] else "tsv"
     # YAML only when every top-level line is an ASCII key followed by ": " (chat lines start with
     # Chinese text, a number or a bullet, and often use the full-width colon).
     top = [ln for ln in meaningful if not ln[:1].isspace() and not ln.startswith("-")]
@@ -85,6 +91,12 @@ def parse_inspection(text: str, name: str = "<stdin>", fmt: str | None = None) -
         facts = data.get("facts") or {}
         if not isinstance(facts, dict):
             raise InputError([Problem("input.shape", "facts 必须是“问题编号: 回答”的映射", _pos(data, "facts", name))])
+        site = data.get("site") or {}
+        if not isinstance(site, dict):
+            raise InputError([Problem("input.shape", "site 必须是“问题编号: 回答”的映射（选出检查表的单位情况）", _pos(data, "site", name))])
+        # The site answers chose the checklist and are answers too; one given under facts as well wins.
+        located = {**(site.key_pos if isinstance(site, LocDict) else {}), **(facts.key_pos if isinstance(facts, LocDict) else {})}
+        facts = {**site, **facts}
         body = {"facts": dict(facts), "on": data.get("date"), "sectors": data.get("sectors")}
         body["general_hazards"] = observations.from_data(data.get("general_hazards"), data, name)
         unit = data.get("unit") or {}
@@ -92,6 +104,7 @@ def parse_inspection(text: str, name: str = "<stdin>", fmt: str | None = None) -
         facts = data
         body = {"facts": dict(data)}
         unit = {}
+        located = data.key_pos if isinstance(data, LocDict) else {}
     try:
         inspection = Inspection.model_validate(body)
     except ValidationError as exc:
@@ -100,10 +113,7 @@ def parse_inspection(text: str, name: str = "<stdin>", fmt: str | None = None) -
             where = ".".join(str(s) for s in err["loc"])
             problems.append(Problem("input.invalid", f"{where}：{err['msg']}", Position(name, 1, 1)))
         raise InputError(problems) from None
-    if isinstance(facts, LocDict):
-        positions = dict(facts.key_pos)
-    else:
-        positions = _json_positions(text, list(facts), name)
+    positions = located if located else _json_positions(text, list(facts), name)
     if not isinstance(unit, dict):
         raise InputError([Problem("input.shape", "unit 必须是映射（单位名称、地址等）", _pos(data, "unit", name))])
     return InspectionInput(inspection, positions, dict(unit))

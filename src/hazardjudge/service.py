@@ -168,10 +168,11 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
             # The unit type chosen on the page is an answer too (the checklist leaves it out).
             answers = engine.read({**(_site(req.site_kinds) or {}), **req.facts})
             return JudgeResponse(verdict=engine.judge(answers, on=on, sectors=req.sectors, general_hazards=req.general_hazards))
-        answers, pasted = engine.paste(req.text, on=on, sectors=req.sectors, site=_site(req.site_kinds))
+        # A pasted checklist's own date and sectors apply unless the request gives them.
+        answers, pasted = engine.paste(req.text, on=req.date, sectors=req.sectors, site=_site(req.site_kinds))
         hazards = pasted.general_hazards + req.general_hazards
         return JudgeResponse(
-            verdict=engine.judge(answers, on=on, sectors=req.sectors, general_hazards=hazards),
+            verdict=engine.judge(answers, on=pasted.on or on, sectors=pasted.sectors, general_hazards=hazards),
             input_problems=[ProblemOut.of(p) for p in pasted.problems],
             matches=[MatchOut(line=m.line, fact=m.fact, how=m.how, score=m.score) for m in pasted.matches],
         )

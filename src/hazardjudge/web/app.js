@@ -68,10 +68,10 @@ async function init() {
   }
 }
 
-function question(item, numbers) {
-  const box = el("div", { class: "q" + (item.follow_up_of.length ? " follow" : ""), "data-fact": item.fact, "data-type": item.type });
+function question(item) {
+  const box = el("div", { class: "q" + (item.parent ? " follow" : ""), "data-fact": item.fact, "data-type": item.type });
   box.append(el("div", { class: "text" }, `${item.number}. ${item.question}`));
-  const meta = item.follow_up_of.length ? `追问：视第 ${item.follow_up_of.map((f) => numbers[f] || f).join("、")} 题` : "";
+  const meta = item.applies_text ? `（${item.applies_text}时回答）` : "";
   if (meta || item.help) box.append(el("div", { class: "meta" }, [meta, item.help].filter(Boolean).join("；")));
   const choices = el("div", { class: "choices" });
   const radio = (value, label, checked) => {
@@ -102,27 +102,115 @@ function question(item, numbers) {
   return box;
 }
 
+// Skip logic: a follow-up carries the condition (the rules' own JSON form) under which it applies,
+// read here with the same three-valued logic as the server: true shows it, false hides it, and
+// null (a question that opens it is still unanswered) hides it for now.
+function evaluate(cond, values) {
+  if (cond === null || cond === undefined) return true;
+  if (cond.all) {
+    let result = true;
+    for (const c of cond.all) {
+      const r = evaluate(c, values);
+      if (r === false) return false;
+      if (r === null) result = null;
+    }
+    return result;
+  }
+  if (cond.any) {
+    let result = false;
+    for (const c of cond.any) {
+      const r = evaluate(c, values);
+      if (r === true) return true;
+      if (r === null) result = null;
+    }
+    return result;
+  }
+  if ("not" in cond) {
+    const r = evaluate(cond.not, values);
+    return r === null ? null : !r;
+  }
+  const left = values[cond.fact];
+  let right = cond.value;
+  if (right !== null && typeof right === "object" && !Array.isArray(right)) {
+    const other = values[right.fact];
+    if (other === undefined || other === null) return null;
+    right = other * right.times + right.plus;
+  }
+  if (left === undefined || left === null) return null;
+  switch (cond.op) {
+    case "eq": return left === right;
+    case "ne": return left !== right;
+    case "lt": return left < right;
+    case "lte": return left <= right;
+    case "gt": return left > right;
+    case "gte": return left >= right;
+    case "in": return right.includes(left);
+    case "not_in": return !right.includes(left);
+    case "contains": return left.includes(right);
+    default: return null;
+  }
+}
+
+let current = null;
+
 async function loadChecklist() {
   showError(null);
   const req = baseRequest();
-  const checklist = await api("/api/checklist", { date: req.date, sectors: req.sectors, site_kinds: req.site_kinds });
+  current = await api("/api/checklist", { date: req.date, sectors: req.sectors, site_kinds: req.site_kinds });
   const form = $("checklist");
   form.replaceChildren();
-  const numbers = Object.fromEntries(checklist.items.map((i) => [i.fact, i.number]));
   let section = null;
-  for (const item of checklist.items) {
+  for (const item of current.items) {
     if (item.section !== section) {
       section = item.section;
       form.append(el("h3", { class: "section-title" }, section));
     }
-    form.append(question(item, numbers));
+    form.append(question(item));
   }
-  $("judge-form").hidden = checklist.items.length === 0;
+  $("checklist-id").textContent = current.items.length ? `检查表编号：${current.identity}` : "";
+  refresh();
+  $("judge-form").hidden = current.items.length === 0;
 }
 
-function formFacts() {
+// The answers as the rules compare them: 是/否 as true/false, numbers as numbers.
+function typedAnswers(facts) {
+  const values = Object.fromEntries((current ? current.site : []).map((s) => [s.fact, s.value]));
+  for (const box of document.querySelectorAll("#checklist .q")) {
+    const value = facts[box.dataset.fact];
+    if (value === undefined) continue;
+    values[box.dataset.fact] = box.dataset.type === "boolean" ? value === "是" : value;
+  }
+  return values;
+}
+
+function refresh() {
+  if (!current) return;
+  const values = typedAnswers(formFacts(false));
+  const boxes = Object.fromEntries([...document.querySelectorAll("#checklist .q")].map((b) => [b.dataset.fact, b]));
+  let open = 0;
+  for (const item of current.items) {
+    const shown = evaluate(item.applies_when, values) === true;
+    boxes[item.fact].hidden = !shown;
+    open += shown;
+  }
+  // A section title stays only while one of its questions is on screen.
+  let title = null;
+  for (const node of $("checklist").children) {
+    if (node.tagName === "H3") {
+      title = node;
+      title.hidden = true;
+    } else if (title && !node.hidden) {
+      title.hidden = false;
+    }
+  }
+  $("checklist-count").textContent = current.items.length ? `当前需回答 ${open} 题（共 ${current.items.length} 题，其余按前面的回答显示）` : "";
+}
+
+// Only the questions on screen count: an answer left in a follow-up its parent has since closed is dropped.
+function formFacts(visibleOnly = true) {
   const facts = {};
   for (const box of document.querySelectorAll("#checklist .q")) {
+    if (visibleOnly && box.hidden) continue;
     const fact = box.dataset.fact;
     const type = box.dataset.type;
     if (type === "set") {
@@ -195,11 +283,17 @@ function tab(which) {
   $("paste-pane").hidden = which !== "paste";
 }
 
-const guard = (fn) => () => fn().catch(showError);
-$("load").addEventListener("click", guard(loadChecklist));
-$("judge-form").addEventListener("click", guard(() => judge({ ...baseRequest(), facts: formFacts() })));
-$("judge-paste").addEventListener("click", guard(() => judge({ ...baseRequest(), text: $("paste").value })));
-$("notice").addEventListener("click", guard(openNotice));
-$("tab-form").addEventListener("click", () => tab("form"));
-$("tab-paste").addEventListener("click", () => tab("paste"));
-init().catch(showError);
+if (typeof document !== "undefined") {
+  const guard = (fn) => () => fn().catch(showError);
+  $("load").addEventListener("click", guard(loadChecklist));
+  $("checklist").addEventListener("change", refresh);
+  $("checklist").addEventListener("input", refresh);
+  $("judge-form").addEventListener("click", guard(() => judge({ ...baseRequest(), facts: formFacts() })));
+  $("judge-paste").addEventListener("click", guard(() => judge({ ...baseRequest(), text: $("paste").value })));
+  $("notice").addEventListener("click", guard(openNotice));
+  $("tab-form").addEventListener("click", () => tab("form"));
+  $("tab-paste").addEventListener("click", () => tab("paste"));
+  init().catch(showError);
+} else {
+  module.exports = { evaluate }; // the skip logic, tested under node (tests/test_checklist_roundtrip.py)
+}
