@@ -56,6 +56,9 @@ def live(dnf: tuple, values: dict) -> tuple[bool, list[str]]:
     for conj in dnf:
         missing = []
         for atom in conj:
+            if atom.fact not in values:  # the common case on a partial inspection: no comparison needed
+                missing += [f for f in atom.facts() if f not in values]
+                continue
             t = atom_truth(atom, values)
             if t is False:
                 break
@@ -90,6 +93,7 @@ class State:
     met: bool = False  # own condition met, exclusions open
 
 
+_NO_GATE = Forms(((),), ())
 _DECIDED_UP = State(True, False)
 _DECIDED_DOWN = State(False, True)
 
@@ -120,6 +124,7 @@ class DocumentRelevance:
             self.scope_facts = []
         self._raw: dict[str, State] = {}
         self._state: dict[str, State] = {}
+        self._excl: dict[str, State] = {}
 
     def _live(self, dnf: tuple) -> tuple[bool, list[str]]:
         return live(dnf, self.values)
@@ -212,7 +217,7 @@ class DocumentRelevance:
         if out is not None and out.outcome is not U:
             return _DECIDED_UP if out.outcome is T else _DECIDED_DOWN
         if info.kind == "exclusion":
-            return self._gated(Forms(((),), ()), info.condition)
+            return self._gated(_NO_GATE, info.condition)
         raw = self.raw(tid)
         if not info.guards:
             return raw
@@ -233,7 +238,9 @@ class DocumentRelevance:
         for x, o in xs:
             if o is not None:
                 continue  # known not to apply
-            xs_state = self._gated(Forms(((),), ()), self.targets[x].condition, role, x)
+            xs_state = self._excl.get(x)
+            if xs_state is None:
+                xs_state = self._excl[x] = self._gated(_NO_GATE, self.targets[x].condition, role, x)
             all_can_fail = all_can_fail and xs_state.can_down
             _merge(up, xs_state.down)
             if xs_state.can_up:
@@ -298,6 +305,7 @@ class Relevance:
         self.compiled = compiled
         self.docs = docs
         self.outcome = outcome
+        self._targets: dict[tuple, tuple[QuestionTarget, list[str]]] = {}  # shared by the questions that cite them
 
     def possible_outcomes(self) -> list[OverallOutcome]:
         if self.outcome is not OverallOutcome.undetermined:
@@ -383,7 +391,8 @@ class Relevance:
         excl: dict[str, list[str]] = {}  # exclusion clauses → met clauses they could exclude
         gate: list[str] = []
         cond: list[str] = []
-        for rank, order, d, tid, role, via in sorted(items, key=lambda i: i[1]):
+        # Entries come in clause order, a document's scope after its clauses: scope first.
+        for rank, order, d, tid, role, via in sorted(items, key=lambda i: i[1]) if len(items) > 1 else items:
             if tid is None:
                 if d.title not in scope_titles:
                     scope_titles.append(d.title)
@@ -398,12 +407,15 @@ class Relevance:
                 continue
             seen.add(key)
             targets = d.rel.targets
-            cites = list(targets[tid].cites)
-            if via is not None and role is not EXCL:
-                cites = [c for c in targets[via].cites if c not in cites] + cites
-            decides.append(
-                QuestionTarget.trusted(document=d.document, version=d.version, rule=tid, clauses=cites, role=role)
-            )
+            built = self._targets.get((d.index, tid, via, role))
+            if built is None:
+                cites = list(targets[tid].cites)
+                if via is not None and role is not EXCL:
+                    cites = [c for c in targets[via].cites if c not in cites] + cites
+                target = QuestionTarget.trusted(document=d.document, version=d.version, rule=tid, clauses=cites, role=role)
+                built = self._targets[(d.index, tid, via, role)] = (target, cites)
+            decides.append(built[0])
+            cites = built[1]
             if role is EXCL and rank == 0:
                 excl.setdefault("、".join(targets[via].cites), []).extend(cites)
             elif role is GATE:
