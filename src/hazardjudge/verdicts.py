@@ -1,8 +1,9 @@
 """Assemble a :class:`~hazardjudge.models.Verdict` from what the engine decided.
 
 Nothing here decides a clause: outcomes come from the evaluator. This module
-attaches citations, finding texts and the facts behind each outcome, lists
-the questions that would settle undetermined clauses, and applies the one
+attaches citations, finding texts and the facts behind each outcome (a met
+clause pending its exclusions gets its finding and "构成…，除非…"), has
+relevance.py rank the questions that could still change the outcome, and applies the one
 aggregation rule of the product: any triggered clause makes the document
 major; otherwise any undetermined clause, unencoded clause or unknown scope
 makes it undetermined; only a fully decided document can be "none".
