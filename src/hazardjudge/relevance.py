@@ -385,21 +385,20 @@ class Relevance:
         return out
 
     def _explain(self, items: list) -> tuple[list[QuestionTarget], str]:
-        decides = []
+        scopes: list[QuestionTarget] = []
+        decides: list[QuestionTarget] = []
         seen = set()
         scope_titles: list[str] = []
         excl: dict[str, list[str]] = {}  # exclusion clauses → met clauses they could exclude
         gate: list[str] = []
         cond: list[str] = []
-        # Entries come in clause order, a document's scope after its clauses: scope first.
-        for rank, order, d, tid, role, via in sorted(items, key=lambda i: i[1]) if len(items) > 1 else items:
+        # Entries come in clause order (documents in verdict order); scopes are shown first.
+        for rank, order, d, tid, role, via in items:
             if tid is None:
                 if d.title not in scope_titles:
                     scope_titles.append(d.title)
-                    decides.append(
-                        QuestionTarget.trusted(
-                            document=d.document, version=d.version, rule=d.scope, clauses=[], role=GATE
-                        )
+                    scopes.append(
+                        QuestionTarget.trusted(document=d.document, version=d.version, rule=d.scope, clauses=[], role=GATE)
                     )
                 continue
             key = (d.index, tid, via)
@@ -429,7 +428,7 @@ class Relevance:
             parts.append(f"决定 {_few(gate)} 是否适用")
         if cond:
             parts.append(f"可判定 {_few(cond)}")
-        return decides, "；".join(parts)
+        return scopes + decides, "；".join(parts)
 
 
 def _few(clauses: list[str], shown: int = 4) -> str:
