@@ -13,6 +13,8 @@ from hazardjudge.errors import InputError
 from hazardjudge.inputs import parse_inspection
 from hazardjudge.loading import example_dir
 from hazardjudge.models import OverallOutcome, QuestionRole
+from hazardjudge.oracle import OracleEvaluator
+from hazardjudge.verdicts import VerdictBuilder
 
 from strategies import DATES, answers, sectors
 
@@ -84,6 +86,12 @@ def test_same_facts_same_questions_in_the_same_order(bundle, request):
         assert [q.id for q in a.questions] == [q.id for q in b.questions]
         assert a.questions == b.questions and a.further_questions == b.further_questions
         assert a.possible_outcomes == b.possible_outcomes
+        # Built on the oracle's outcomes (pending exclusions included), the same questions come out.
+        parsed = engine.read(facts)
+        ev, chosen_, named = engine.evaluate(parsed, on, chosen, evaluator=OracleEvaluator(engine.compiled))
+        by_oracle = VerdictBuilder(engine.compiled, parsed, on, named).build(ev, chosen_)
+        assert by_oracle.questions == a.questions and by_oracle.possible_outcomes == a.possible_outcomes
+        assert by_oracle.further_questions == a.further_questions and by_oracle.pending == a.pending
         # Nothing is asked twice, nothing answered is asked, and every question says why.
         ids = [q.id for q in a.questions + a.further_questions]
         assert len(ids) == len(set(ids))
