@@ -19,7 +19,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 def outcomes(evaluation):
     return {
-        (group, target): (out.outcome.value, tuple(sorted(out.excluded_by)))
+        (group, target): (out.outcome.value, tuple(sorted(out.excluded_by)), out.pending)
         for group, targets in evaluation.groups.items()
         for target, out in targets.items()
     }

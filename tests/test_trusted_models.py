@@ -39,7 +39,7 @@ def test_every_part_matches_model_construct(shipped, example):
 
 def test_plain_defaults_are_filled_and_left_unset():
     kwargs = dict(inspection_date=dt.date(2026, 1, 1), outcome=OverallOutcome.none, outcome_label="x",
-                  documents=[], questions=[], bundle="b")
+                  documents=[], questions=[], possible_outcomes=[], further_questions=[], bundle="b")
     built, reference = Verdict.trusted(**kwargs), Verdict.model_construct(**kwargs)
     assert built == reference and built.model_fields_set == reference.model_fields_set
     assert list(built.__dict__) == list(reference.__dict__)

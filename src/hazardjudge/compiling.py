@@ -54,6 +54,9 @@ class Fire:
     emits: tuple[str, ...] = ()  # JSON bodies (without sid) asserted into the final ruleset
     excluded_by: str | None = None
     branch: tuple[Atom, ...] = ()  # the conjunction this durable rule tests, for coverage reports
+    # The target's own condition is met but exclusions guard it: the final ruleset decides
+    # it. Recorded so a met clause whose exclusions are unanswered can be told apart.
+    met: bool = False
 
 
 @dataclass
@@ -66,6 +69,29 @@ class CompiledRuleset:
     reads: dict[str, None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Forms:
+    """A condition's true and false DNF, kept to tell which unanswered facts could still decide it."""
+
+    true: tuple[tuple[Atom, ...], ...]
+    false: tuple[tuple[Atom, ...], ...]
+
+    @classmethod
+    def of(cls, cond: Condition | None) -> "Forms":
+        return cls(tuple(true_dnf(cond)), tuple(false_dnf(cond)))
+
+
+ALWAYS = Forms(((),), ())
+
+
+@dataclass(frozen=True, slots=True)
+class VariantForms:
+    key: str  # "<combination>/<variant>", the variant's applicability target
+    when: Forms  # without the sector scope, which is judged once per document
+    elements: tuple[str, ...]
+    at_least: int
+
+
 @dataclass
 class TargetInfo:
     """What the verdict needs to know about one decidable thing, outside the engine."""
@@ -76,6 +102,11 @@ class TargetInfo:
     cites: tuple[str, ...]
     reads: tuple[str, ...]  # facts the target's own conditions read (the sector scope's are separate)
     source: RuleSource | None = None
+    # For the verdict's question relevance (relevance.py), worked out once at compile time:
+    when: Forms = ALWAYS  # a rule's own `when` (the sector scope's forms are the scope target's condition)
+    condition: Forms = ALWAYS
+    variants: tuple[VariantForms, ...] = ()
+    guards: tuple[str, ...] = ()  # exclusions guarding this target
 
 
 @dataclass
@@ -227,14 +258,21 @@ class Compiler:
         return tests[0] if len(tests) == 1 else {"$and": tests}
 
     def _add(
-        self, rs: CompiledRuleset, namer: _Namer, dnf: DNF, target: str, outcome: Outcome | None, emits: tuple[str, ...] = ()
+        self,
+        rs: CompiledRuleset,
+        namer: _Namer,
+        dnf: DNF,
+        target: str,
+        outcome: Outcome | None,
+        emits: tuple[str, ...] = (),
+        met: bool = False,
     ) -> None:
         """One durable rule per conjunction, each meaning ``target`` has ``outcome``."""
         for conj in dnf:
             name = namer("r")
             rs.definition[name] = {"all": [{"m": self._pattern(conj)}]}
             facts = tuple(dict.fromkeys(f for atom in conj for f in atom.facts()))
-            rs.fires[name] = Fire(target, outcome, facts, emits, branch=conj)
+            rs.fires[name] = Fire(target, outcome, facts, emits, branch=conj, met=met)
             for f in facts:
                 rs.reads.setdefault(f)
 
@@ -257,7 +295,9 @@ class Compiler:
             target = f"scope:{sid}"
             self._add(scope, namer, true_dnf(cond), target, Outcome.triggered)
             self._add(scope, namer, false_dnf(cond), target, Outcome.not_applicable)
-            scope_targets[target] = TargetInfo(target, "scope", False, (), tuple(referenced_facts(cond)))
+            scope_targets[target] = TargetInfo(
+                target, "scope", False, (), tuple(referenced_facts(cond)), condition=Forms.of(cond)
+            )
         sectors = {}
         for key, version in self.bundle.documents.items():
             sector = self.bundle.sector_of_document(version.doc.document)
@@ -331,11 +371,14 @@ class Compiler:
             rs = ruleset(rule.when, rule.condition)
             t_outcome = None if guarded else Outcome.triggered
             t_emits = yes + ((emit({"t": "r", "r": rule.id}),) if guarded else ())
-            self._add(rs, namer, conjoin(ta, true_dnf(rule.condition)), rule.id, t_outcome, t_emits)
+            self._add(rs, namer, conjoin(ta, true_dnf(rule.condition)), rule.id, t_outcome, t_emits, met=guarded)
             self._add(rs, namer, conjoin(ta, false_dnf(rule.condition)), rule.id, Outcome.not_triggered, no)
             self._add(rs, namer, fa, rule.id, Outcome.not_applicable, no)
             reads = tuple(dict.fromkeys(referenced_facts(rule.when) + referenced_facts(rule.condition)))
-            targets[rule.id] = TargetInfo(rule.id, "rule", rule.major, tuple(rule.cites), reads, s)
+            targets[rule.id] = TargetInfo(
+                rule.id, "rule", rule.major, tuple(rule.cites), reads, s,
+                when=Forms.of(rule.when), condition=Forms.of(rule.condition), guards=tuple(guards.get(rule.id, ())),
+            )
 
         for s in exclusions:
             excl = s.item
@@ -347,7 +390,9 @@ class Compiler:
             self._add(rs, namer, conjoin(ta, false_dnf(excl.condition)), excl.id, Outcome.not_triggered, no_x)
             self._add(rs, namer, fa, excl.id, Outcome.not_applicable, no_x)
             reads = tuple(dict.fromkeys(referenced_facts(excl.condition)))
-            targets[excl.id] = TargetInfo(excl.id, "exclusion", False, tuple(excl.cites), reads, s)
+            targets[excl.id] = TargetInfo(
+                excl.id, "exclusion", False, tuple(excl.cites), reads, s, condition=Forms.of(excl.condition)
+            )
 
         final = CompiledRuleset(f"{key}#final", {}, {})
         self._sentinel(final)
@@ -380,7 +425,7 @@ class Compiler:
                     ],
                     "count": v.at_least,
                 }
-                final.fires[name] = Fire(combo.id, None if guarded else Outcome.triggered, (), t_emits)
+                final.fires[name] = Fire(combo.id, None if guarded else Outcome.triggered, (), t_emits, met=guarded)
                 name = namer("c")
                 final.definition[name] = {
                     "all": [{"b": {"$and": [{"t": "e"}, {"v": vkey}, {"o": "N"}]}}],
@@ -393,7 +438,13 @@ class Compiler:
                     "all": [{f"v{i}": {"$and": [{"t": "vo"}, {"v": vk}, {"o": "N"}]}} for i, vk in enumerate(variant_keys)]
                 }
                 final.fires[name] = Fire(combo.id, Outcome.not_triggered)
-            targets[combo.id] = TargetInfo(combo.id, "combination", True, tuple(combo.cites), tuple(dict.fromkeys(reads)), s)
+            forms = tuple(
+                VariantForms(f"{combo.id}/{v.id}", Forms.of(v.when), tuple(v.elements), v.at_least) for v in combo.variants
+            )
+            targets[combo.id] = TargetInfo(
+                combo.id, "combination", True, tuple(combo.cites), tuple(dict.fromkeys(reads)), s,
+                variants=forms, guards=tuple(guards.get(combo.id, ())),
+            )
 
         for target, excl_ids in guards.items():
             raw = {"a": {"$and": [{"t": "r"}, {"r": target}]}}

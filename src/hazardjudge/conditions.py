@@ -284,3 +284,20 @@ def scope_condition(sector: Sector) -> Condition:
     """A sector applies when the caller named it or its own condition holds."""
     named = Leaf(fact=NAMED_PREFIX + sector.id, op="eq", value=True)
     return AnyOf(any=[named, sector.applies_when])
+
+
+def atom_truth(atom: Atom, values: dict[str, Any]) -> bool | None:
+    """An atom on the answers given so far: None while a fact it reads is unanswered.
+
+    Compares as :func:`evaluate` does (exact decimals for fact-to-fact comparisons), so
+    a conjunction found false here is false in the oracle and in the engine.
+    """
+    left = values.get(atom.fact)
+    if left is None:
+        return None
+    right = _resolve(atom.value, values)
+    if right is None:
+        return None
+    if isinstance(atom.value, FactRef):
+        left = _decimal(left)
+    return _compare(atom.op, left, right)

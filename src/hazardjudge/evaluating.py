@@ -20,13 +20,14 @@ import ctypes
 import itertools
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import durable_rules_engine as dre
 
 from .answers import Answers
-from .compiling import NAMED_PREFIX, CompiledBundle, CompiledRuleset, Fire, engine_json
+from .compiling import NAMED_PREFIX, CompiledBundle, CompiledRuleset, Fire, TargetInfo, engine_json
 from .conditions import to_scalar
 from .errors import EngineError
 from .models import FactType, Outcome
@@ -66,6 +67,9 @@ class TargetOutcome:
     outcome: Outcome
     facts: tuple[str, ...] = ()
     excluded_by: tuple[str, ...] = ()
+    # Undetermined although the target's own condition is met: these guarding exclusions
+    # are still unanswered. Never "excluded", never "triggered" until they are decided.
+    pending: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,6 +100,7 @@ class _Recorder:
     def __init__(self) -> None:
         self.outcomes: dict[str, TargetOutcome] = {}
         self.facts: dict[str, dict[str, None]] = {}
+        self.met: dict[str, None] = {}
 
     def record(self, fire: Fire) -> None:
         if not fire.target:
@@ -104,6 +109,8 @@ class _Recorder:
         for f in fire.facts:
             seen.setdefault(f)
         if fire.outcome is None:
+            if fire.met:
+                self.met.setdefault(fire.target)
             return
         current = self.outcomes.get(fire.target)
         if current is None:
@@ -114,10 +121,16 @@ class _Recorder:
             # Mutually exclusive by construction; two outcomes mean a compiler bug.
             raise EngineError(f"{fire.target}: 同时得到 {current.outcome.value} 和 {fire.outcome.value}")
 
-    def result(self) -> dict[str, TargetOutcome]:
-        for target, out in self.outcomes.items():
+    def result(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetOutcome]:
+        outcomes = self.outcomes
+        for target in self.met:
+            if target not in outcomes:
+                # Met, and the final ruleset joined no exclusion outcome that decides it.
+                open_ = tuple(x for x in targets[target].guards if x not in outcomes)
+                outcomes[target] = TargetOutcome(Outcome.undetermined, pending=open_)
+        for target, out in outcomes.items():
             out.facts = tuple(self.facts.get(target, ()))
-        return self.outcomes
+        return outcomes
 
 
 @dataclass
@@ -237,7 +250,7 @@ class DurableEvaluator:
         finally:
             for handle in touched:
                 dre.delete_state(handle, sid)
-        return recorder.result()
+        return recorder.result(self.compiled.documents[group].targets if final_name is not None else {})
 
     def _assert(
         self,

@@ -54,6 +54,7 @@ class RuleTrace(BaseModel):
     applies: Node | None
     condition: Node | None
     consistent: bool
+    pending_exclusions: list[str] = []  # condition met; these exclusions are still unanswered
 
 
 class DocumentTrace(BaseModel):
@@ -152,7 +153,8 @@ def explain(
                 condition = trace(item.condition, values, engine)
             consistent = condition is None or outcome in _expected_outcome(applies_truth, condition)
             rules.append(RuleTrace(rule=info.id, kind=info.kind, clauses=list(info.cites), outcome=outcome,
-                                   applies=applies, condition=condition, consistent=consistent))
+                                   applies=applies, condition=condition, consistent=consistent,
+                                   pending_exclusions=list(results[info.id].pending_exclusions)))
         docs.append(DocumentTrace(sector=d.sector, document=key, scope=scope, outcome=d.outcome_label,
                                   rules=rules, reasons=_document_reasons(d)))
     return Explanation(verdict=verdict, documents=docs, reasons=_overall_reasons(verdict))
@@ -169,7 +171,13 @@ def _document_reasons(d) -> list[str]:
     reasons = []
     if d.applicability.value != "applicable":
         reasons.append("该行业是否适用尚无法确定。")
-    open_rules = [r for r in d.results if r.outcome is Outcome.undetermined and r.major]
+    pending = [r for r in d.results if r.pending_exclusions]
+    if pending:
+        reasons.append(
+            "以下条款的条件已成立，但排除情形尚未认定，暂不判定（待集体讨论、专家论证等确认）："
+            + "；".join(f"{'、'.join(c.clause for c in r.citations)}（{r.pending_note}）" for r in pending)
+        )
+    open_rules = [r for r in d.results if r.outcome is Outcome.undetermined and r.major and not r.pending_exclusions]
     if open_rules:
         reasons.append("以下条款缺少回答，无法判定：" + "；".join(f"{r.citations[-1].clause}（缺 {'、'.join(r.missing)}）" for r in open_rules))
     if d.gaps:
@@ -198,7 +206,10 @@ def render_text(exp: Explanation) -> str:
         lines += _node_lines(d.scope, 4)
         for r in d.rules:
             flag = "" if r.consistent else "  ⚠ 解释与引擎结果不一致，请报告"
-            lines.append(f"  【{'、'.join(r.clauses)}】{r.rule}：{OUTCOME_ZH[r.outcome.value]}{flag}")
+            shown = OUTCOME_ZH[r.outcome.value]
+            if r.pending_exclusions:
+                shown = f"条件成立，待认定排除情形（{'、'.join(r.pending_exclusions)}），{shown}"
+            lines.append(f"  【{'、'.join(r.clauses)}】{r.rule}：{shown}{flag}")
             if r.applies is not None:
                 lines.append("    适用：")
                 lines += _node_lines(r.applies, 6)

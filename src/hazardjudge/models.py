@@ -303,6 +303,9 @@ class Exclusion(_Strict):
     condition: Condition
     applies_to: list[str] | Literal["all"] = "all"
     note: str = Field(min_length=2)
+    # What must be established for the exclusion to hold, as the verdict words it while the
+    # exclusion is unanswered and a guarded clause is met: "构成…，除非{pending_note}".
+    pending_note: str | None = Field(None, min_length=2)
     tests: list[TestCase] = Field(default_factory=list)
 
 
@@ -586,6 +589,22 @@ class FactValue(_Out):
     display: str
 
 
+class QuestionRole(str, Enum):
+    exclusion = "exclusion"  # decides whether a met clause is excluded
+    applicability = "applicability"  # a sector scope, a rule's `when`, a variant's place category
+    condition = "condition"  # a clause's own condition (or an exclusion of a clause not yet met)
+
+
+class QuestionTarget(_Out):
+    """One open clause a question could decide."""
+
+    document: str
+    version: str
+    rule: str
+    clauses: list[str]
+    role: QuestionRole
+
+
 class Question(_Out):
     id: str
     question: str
@@ -593,6 +612,9 @@ class Question(_Out):
     help: str | None = None
     unit: str | None = None
     values: dict[str, str] | None = None
+    role: QuestionRole = QuestionRole.condition
+    reason: str = Field("", description="why the answer matters, in Chinese")
+    decides: list[QuestionTarget] = Field(default_factory=list, description="the open clauses the answer could decide")
 
 
 class ClauseRef(_Out):
@@ -645,6 +667,11 @@ class RuleResult(_Out):
     facts: list[FactValue] = Field(default_factory=list, description="the answers that decided this outcome")
     missing: list[str] = Field(default_factory=list, description="unanswered fact ids that block a decision")
     excluded_by: list[str] = Field(default_factory=list)
+    pending_exclusions: list[str] = Field(
+        default_factory=list,
+        description="the clause's own condition is met; these unanswered exclusions still decide it (outcome stays undetermined)",
+    )
+    pending_note: str | None = Field(None, description="构成…，除非… : what would have to be established for an exclusion to hold")
     counts: list[CountDetail] = Field(default_factory=list)
     partial: bool = Field(
         False, description="a combination whose clause was read only in part: it can establish a major hazard, never rule one out"
@@ -694,7 +721,17 @@ class Verdict(_Out):
     outcome: OverallOutcome
     outcome_label: str
     documents: list[DocumentResult]
-    questions: list[Question] = Field(description="unanswered questions that would decide undetermined clauses")
+    questions: list[Question] = Field(
+        description="unanswered questions whose answer could still change the overall outcome, most decisive first"
+    )
+    possible_outcomes: list[OverallOutcome] = Field(
+        default_factory=list, description="outcomes still reachable by answering the questions, the current one first"
+    )
+    further_questions: list[Question] = Field(
+        default_factory=list,
+        description="when the outcome is already major: unanswered questions that could add another major finding",
+    )
+    pending: int = Field(0, description="met clauses whose exclusions are still unanswered")
     bundle: str = Field(description="fingerprint of the criteria and rules used")
     # Plain defaults (not factories): trusted() fills them when the builder leaves them out.
     general_hazards: list[GeneralHazard] = Field([], description="一般隐患 recorded as free text: listed, never judged")
@@ -707,3 +744,6 @@ class Verdict(_Out):
             r for d in self.documents for r in d.results if r.outcome is Outcome.triggered and r.major
         ]
 
+    def pending_findings(self) -> list[RuleResult]:
+        """Met clauses that are major unless an exclusion still to be decided applies: not findings."""
+        return [r for d in self.documents for r in d.results if r.pending_exclusions]

@@ -81,6 +81,18 @@ class GeneralHazardItem(BaseModel):
     deadline: dt.date
 
 
+class PendingItem(BaseModel):
+    """A met clause that is major unless an exclusion still to be established applies: never a finding."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    document: str
+    clauses: str
+    finding: str
+    condition: str  # 构成…，除非…, worded by the exclusions' data
+
+
 class Notice(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -92,6 +104,7 @@ class Notice(BaseModel):
     items: list[NoticeItem]
     questions: list[tuple[str, str]]  # (fact id, question)
     open_clauses: list[str]
+    pending: list[PendingItem] = []
     bundle: str
     general_hazards: list[GeneralHazardItem] = []
 
@@ -135,8 +148,24 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         kind = "general"
     else:
         kind = "supplementary"
+    pending = [
+        PendingItem(
+            number=n,
+            document=f"《{doc.document.title}》（{doc.document.number}）",
+            clauses="、".join(c.clause for c in r.citations),
+            finding=r.finding or "",
+            condition=r.pending_note or "",
+        )
+        for n, (doc, r) in enumerate(
+            ((d, r) for d in verdict.documents if d.document for r in d.results if r.pending_exclusions), start=1
+        )
+    ]
     open_clauses = [
-        f"{c.clause}" for d in verdict.documents for r in d.results if r.outcome is Outcome.undetermined for c in r.citations[-1:]
+        f"{c.clause}"
+        for d in verdict.documents
+        for r in d.results
+        if r.outcome is Outcome.undetermined and not r.pending_exclusions
+        for c in r.citations[-1:]
     ] + [f"{g.clause}（尚未编码或未核验）" for d in verdict.documents for g in d.gaps]
     return Notice(
         kind=kind,
@@ -147,6 +176,7 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         items=items,
         questions=[(q.id, q.question) for q in verdict.questions],
         open_clauses=open_clauses,
+        pending=pending,
         bundle=verdict.bundle,
         general_hazards=general,
     )

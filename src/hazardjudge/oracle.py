@@ -89,6 +89,8 @@ class OracleEvaluator:
                     out[target] = TargetOutcome(X, excluded_by=hit)
                 elif all(raw[x] in (F, NA) for x in excl_ids):
                     out[target] = TargetOutcome(T)
+                else:
+                    out[target] = TargetOutcome(U, pending=tuple(x for x in excl_ids if raw[x] is U))
                 continue
             if outcome is not U:
                 out[target] = TargetOutcome(outcome)

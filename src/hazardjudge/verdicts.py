@@ -1,8 +1,9 @@
 """Assemble a :class:`~hazardjudge.models.Verdict` from what the engine decided.
 
 Nothing here decides a clause: outcomes come from the evaluator. This module
-attaches citations, finding texts and the facts behind each outcome, lists
-the questions that would settle undetermined clauses, and applies the one
+attaches citations, finding texts and the facts behind each outcome (a met
+clause pending its exclusions gets its finding and "构成…，除非…"), has
+relevance.py rank the questions that could still change the outcome, and applies the one
 aggregation rule of the product: any triggered clause makes the document
 major; otherwise any undetermined clause, unencoded clause or unknown scope
 makes it undetermined; only a fully decided document can be "none".
@@ -17,6 +18,7 @@ from .answers import Answers, display_value
 from .compiling import NAMED_PREFIX, CompiledBundle, TargetInfo
 from .evaluating import Evaluation, TargetOutcome
 from .loading import DocumentVersion
+from .relevance import DocumentRelevance, DocumentView, Relevance
 from .models import (
     PLACEHOLDER,
     Applicability,
@@ -32,7 +34,6 @@ from .models import (
     GapReason,
     Outcome,
     OverallOutcome,
-    Question,
     RuleResult,
     Verdict,
 )
@@ -74,7 +75,7 @@ class VerdictBuilder:
         self.answers = answers
         self.on = on
         self.named = named
-        self.questions: dict[str, None] = {}
+        self.values: dict = {}
         self._shown: dict[str, FactValue] = {}
 
     def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
@@ -115,16 +116,6 @@ class VerdictBuilder:
             self.memo[key] = shown
         return shown
 
-    def _missing(self, info: TargetInfo, scope: TargetInfo | None = None) -> list[str]:
-        """Unanswered facts the target reads; the scope's too while applicability is open."""
-        reads = (scope.reads if scope else ()) + info.reads
-        missing = [
-            f for f in dict.fromkeys(reads) if not f.startswith(NAMED_PREFIX) and f not in self.answers.values
-        ]
-        for f in missing:
-            self.questions.setdefault(f)
-        return missing
-
     def _citations(self, version: DocumentVersion, info: TargetInfo) -> list[ClauseRef]:
         """The target's citations, its combination variants' own clauses after its own."""
         key = ("cites", info.id)
@@ -151,34 +142,41 @@ class VerdictBuilder:
 
     def build(self, evaluation: Evaluation, sectors: list[str]) -> Verdict:
         scope = evaluation.groups.get("scope", {})
+        # The answers as the scope conditions read them: a named sector is a known answer.
+        self.values = dict(self.answers.values)
+        for sid in self.compiled.bundle.sectors:
+            self.values[NAMED_PREFIX + sid] = sid in self.named
         documents = []
+        views = []
         for sector in sectors:
             version = select_versions(self.compiled, sector, self.on)
             group = evaluation.groups.get(version.key, {}) if version else {}
-            documents.append(self._document(sector, version, scope.get(f"scope:{sector}"), group))
+            doc, view = self._document(sector, version, scope.get(f"scope:{sector}"), group, len(views))
+            documents.append(doc)
+            views.append(view)
         applicable = [d for d in documents if d.outcome is not DocumentOutcome.not_applicable]
         labels = {d.document.major_label for d in applicable if d.document}
         label = labels.pop() if len(labels) == 1 else GENERIC_LABEL
+        pending = sum(1 for d in documents for r in d.results if r.pending_exclusions)
         if any(d.outcome is DocumentOutcome.major for d in documents):
             outcome, text = OverallOutcome.major, f"存在{label}"
         elif not applicable:
             outcome, text = OverallOutcome.undetermined, "无法判定：没有适用于该单位的已编码判定标准"
         elif any(d.outcome is not DocumentOutcome.none for d in applicable):
-            outcome, text = OverallOutcome.undetermined, "无法判定"
+            outcome, text = OverallOutcome.undetermined, _undetermined_label(pending)
         else:
             outcome, text = OverallOutcome.none, f"未发现{label}"
-        questions = []
-        for fid in self.questions:
-            fact = self.compiled.bundle.facts[fid]
-            questions.append(
-                Question.trusted(id=fid, question=fact.question, type=fact.type, help=fact.help, unit=fact.unit, values=fact.values)
-            )
+        relevance = Relevance(self.compiled, views, outcome)
+        major = outcome is OverallOutcome.major
         return Verdict.trusted(
             inspection_date=self.on,
             outcome=outcome,
             outcome_label=text,
             documents=documents,
-            questions=questions,
+            questions=[] if major else relevance.questions(further=False),
+            possible_outcomes=relevance.possible_outcomes(),
+            further_questions=relevance.questions(further=True) if major else [],
+            pending=pending,
             bundle=self.compiled.bundle.fingerprint,
         )
 
@@ -188,7 +186,8 @@ class VerdictBuilder:
         version: DocumentVersion | None,
         scope: TargetOutcome | None,
         group: dict[str, TargetOutcome],
-    ) -> DocumentResult:
+        index: int,
+    ) -> tuple[DocumentResult, DocumentView]:
         sector_model = self.compiled.bundle.sectors[sector].model
         scope_info = self.compiled.scope_targets[f"scope:{sector}"]
         applicability = _APPLICABILITY.get(scope.outcome if scope else None, Applicability.undetermined)
@@ -206,19 +205,21 @@ class VerdictBuilder:
             ref = doc_ref(version) if version else None
             note = sector_model.not_applicable_note
             label = f"不适用：{note}" if note else "不适用"
-            return DocumentResult.trusted(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
-        if applicability is Applicability.undetermined:
-            self._missing(scope_info)
+            result = DocumentResult.trusted(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
+            return result, DocumentView(index, f"scope:{sector}", sector_model.title, sector_model.document, "", "not_applicable", False, [], None)
+        compiled_doc = self.compiled.documents[version.key] if version else None
+        rel = DocumentRelevance(
+            self.compiled, compiled_doc.targets if compiled_doc else None, scope_info, scope, group, self.values
+        )
         if version is None:
-            return DocumentResult.trusted(
+            result = DocumentResult.trusted(
                 document=None,
                 outcome=DocumentOutcome.no_version_in_force,
                 outcome_label=f"无法判定：{self.on.isoformat()} 没有已编码的现行版本",
                 **common,
             )
-        compiled_doc = self.compiled.documents[version.key]
-        open_scope = scope_info if applicability is Applicability.undetermined else None
-        results = [self._result(version, info, group, open_scope) for info in compiled_doc.targets.values()]
+            return result, DocumentView(index, f"scope:{sector}", sector_model.title, sector_model.document, "", "no_version_in_force", True, [], rel)
+        results = [self._result(version, info, group, rel) for info in compiled_doc.targets.values()]
         gaps = self.memo.get(("gaps", version.key))
         if gaps is None:
             gaps = self.memo[("gaps", version.key)] = tuple(_gaps(self.compiled, version))
@@ -227,30 +228,37 @@ class VerdictBuilder:
         if any(r.outcome is Outcome.triggered for r in decisive):
             outcome, text = DocumentOutcome.major, f"存在{major_label}"
         elif applicability is not Applicability.applicable or gaps or any(r.outcome is Outcome.undetermined for r in decisive):
-            outcome, text = DocumentOutcome.undetermined, "无法判定"
+            outcome, text = DocumentOutcome.undetermined, _undetermined_label(sum(1 for r in decisive if r.pending_exclusions))
         else:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
         common.update(results=results, gaps=list(gaps))
-        return DocumentResult.trusted(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
+        result = DocumentResult.trusted(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
+        d = version.doc
+        open_ = [r.rule for r in decisive if r.outcome is Outcome.undetermined]
+        view = DocumentView(index, f"scope:{sector}", d.title, d.document, d.version, outcome.value, bool(gaps), open_, rel)
+        return result, view
 
     def _result(
-        self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome], scope: TargetInfo | None
+        self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome], rel: DocumentRelevance
     ) -> RuleResult:
         out = group.get(info.id)
         outcome = out.outcome if out else Outcome.undetermined
+        pending = out.pending if out else ()
         item = info.source.item
         counts: list[CountDetail] = []
         facts = out.facts if out else ()
         if isinstance(item, Combination):
             counts = _counts(item, group, self.compiled.documents[version.key].targets)
-            if outcome is not Outcome.undetermined:
+            if outcome is not Outcome.undetermined or pending:
                 facts = tuple(
                     f for c in counts if c.applies is Applicability.applicable for e in c.elements for f in group[e].facts
                 )
-        finding = rectification = None
-        if outcome is Outcome.triggered and info.kind != "exclusion":
+        finding = rectification = pending_note = None
+        if (outcome is Outcome.triggered or pending) and info.kind != "exclusion":
             finding = fill(item.finding, self.compiled, self.answers)
             rectification = item.rectification
+            if pending:
+                pending_note = self._pending_note(version, pending)
         elif info.kind == "exclusion":
             finding = item.note if outcome is Outcome.triggered else None
         # Output models are built from checked data: skip re-validation on the hot path.
@@ -263,11 +271,27 @@ class VerdictBuilder:
             finding=finding,
             rectification=rectification,
             facts=self._fact_values(dict.fromkeys(facts)),
-            missing=self._missing(info, scope) if outcome is Outcome.undetermined else [],
+            missing=rel.missing(info.id) if outcome is Outcome.undetermined else [],
             excluded_by=list(out.excluded_by) if out else [],
+            pending_exclusions=list(pending),
+            pending_note=pending_note,
             counts=counts,
             partial=isinstance(item, Combination) and item.partial,
         )
+
+
+    def _pending_note(self, version: DocumentVersion, pending: tuple[str, ...]) -> str:
+        """构成…，除非…: the exclusions' own wording of what would still have to be established."""
+        targets = self.compiled.documents[version.key].targets
+        notes = []
+        for x in pending:
+            excl = targets[x].source.item
+            notes.append(excl.pending_note or f"属于 {'、'.join(excl.cites)} 所列情形")
+        return f"构成{version.doc.major_label}，除非{'；或'.join(notes)}"
+
+
+def _undetermined_label(pending: int) -> str:
+    return f"无法判定：{pending} 项待排除情形认定" if pending else "无法判定"
 
 
 def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[str, TargetInfo]) -> list[CountDetail]:
@@ -275,7 +299,7 @@ def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[s
     details = []
     for v in combo.variants:
         counted = [e for e in v.elements if e in group and group[e].outcome is Outcome.triggered]
-        undecided = [e for e in v.elements if e not in group]
+        undecided = [e for e in v.elements if e not in group or group[e].outcome is Outcome.undetermined]
         applies = group.get(f"{combo.id}/{v.id}")
         details.append(
             CountDetail.trusted(
