@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from .answers import Answers, display_value
 from .compiling import NAMED_PREFIX, CompiledBundle, TargetInfo
+from .conditions import referenced_facts
 from .evaluating import Evaluation, TargetOutcome
 from .loading import DocumentVersion
 from .models import (
@@ -115,15 +117,32 @@ class VerdictBuilder:
             self.memo[key] = shown
         return shown
 
-    def _missing(self, info: TargetInfo, scope: TargetInfo | None = None) -> list[str]:
+    def _missing(self, info: TargetInfo, scope: TargetInfo | None = None, settled: frozenset[str] = frozenset()) -> list[str]:
         """Unanswered facts the target reads; the scope's too while applicability is open."""
         reads = (scope.reads if scope else ()) + info.reads
         missing = [
-            f for f in dict.fromkeys(reads) if not f.startswith(NAMED_PREFIX) and f not in self.answers.values
+            f
+            for f in dict.fromkeys(reads)
+            if not f.startswith(NAMED_PREFIX) and f not in self.answers.values and f not in settled
         ]
         for f in missing:
             self.questions.setdefault(f)
         return missing
+
+    def _decided_reads(self, item: Any, group: dict[str, TargetOutcome], version: DocumentVersion) -> frozenset[str]:
+        """Facts only decided elements of a combination read: an element decided from one of
+        several equivalent records (符合/不符合, a rate, counts) needs none of the others."""
+        if not isinstance(item, Combination):
+            return frozenset()
+        targets = self.compiled.documents[version.key].targets
+        elements = {e for v in item.variants for e in v.elements}
+        decided = {e for e in elements if e in group and group[e].outcome is not Outcome.undetermined}
+        # Still asked: what undecided elements, the variants' place categories and any
+        # exclusion read.
+        still = {f for e in elements - decided for f in targets[e].reads}
+        still.update(f for v in item.variants for f in referenced_facts(v.when))
+        still.update(f for t in targets.values() if t.kind == "exclusion" for f in t.reads)
+        return frozenset(f for e in decided for f in targets[e].reads) - still
 
     def _citations(self, version: DocumentVersion, info: TargetInfo) -> list[ClauseRef]:
         """The target's citations, its combination variants' own clauses after its own."""
@@ -263,7 +282,7 @@ class VerdictBuilder:
             finding=finding,
             rectification=rectification,
             facts=self._fact_values(dict.fromkeys(facts)),
-            missing=self._missing(info, scope) if outcome is Outcome.undetermined else [],
+            missing=self._missing(info, scope, self._decided_reads(item, group, version)) if outcome is Outcome.undetermined else [],
             excluded_by=list(out.excluded_by) if out else [],
             counts=counts,
             partial=isinstance(item, Combination) and item.partial,
