@@ -102,3 +102,18 @@ def test_the_cantilever_limit_ends_with_the_2022_edition(shipped, clean_site, on
     facts = {**clean_site, "con.attached_scaffold_in_use": True, "con.attached_scaffold_height": 20, "con.attached_scaffold_cantilever": 7}
     doc = construction(shipped.judge(facts, on=on))
     assert [r.rule for r in doc.results if r.outcome is Outcome.triggered] == ([rule] if rule else [])
+
+
+def test_confined_spaces_without_work_still_conclude(shipped, clean_site):
+    # 第十一条（一） is about the spaces; （二）（三）（四） about work, not applicable with none under way.
+    work_items = ("cs.approval", "cs.training", "cs.ventilate_test_first", "cs.guardian", "cs.safety_officer", "cs.equipment")
+    no_work = {k: v for k, v in clean_site.items() if k not in work_items} | {"cs.work_in_progress": False}
+    doc = construction(shipped.judge(no_work, on=ON))
+    assert doc.outcome is DocumentOutcome.none
+    assert {r.rule: r.outcome for r in doc.results if r.rule.startswith("con2024.11-")} == {
+        "con2024.11-1": Outcome.not_triggered, "con2024.11-2": Outcome.not_applicable,
+        "con2024.11-3": Outcome.not_applicable, "con2024.11-4": Outcome.not_applicable,
+    }
+    doc = construction(shipped.judge(no_work | {"cs.identified": False, "cs.warning_signs": False}, on=ON))
+    assert doc.outcome is DocumentOutcome.major
+    assert [c.clause for r in doc.results if r.outcome is Outcome.triggered for c in r.citations] == ["第十一条（一）"]

@@ -171,6 +171,8 @@ def test_2025_the_same_element_found_twice_counts_once(shipped):
     answers = _clean_2025_answers(shipped.bundle, ["none"]) | {
         "fire.control_room_noncompliant": True, "fire.compartment_doors_damaged": True, "fire.stair_finish_combustible": True,
         "fire.no_dedicated_fire_circuit": True, "fire.stair_doors_damaged": 4, "fire.stair_doors_total": 12}
+    # The clean answers' 2017 record of the same doors (a rate of 10 %) would contradict 4 of 12.
+    answers.pop("fire.stair_doors_damaged_pct")
     combo = result(fire_doc(shipped.judge(answers, on=ON_2025)), "fire2025.4-1-c")
     assert combo.outcome is Outcome.not_triggered and combo.counts[0].counted == 5
 
@@ -223,3 +225,32 @@ def test_2025_an_annex_a_failure_cannot_be_answered_as_working(shipped):
     answers = _clean_2025_answers(shipped.bundle, ["hotel"]) | {"fire.hydrant_system_failure": True}
     with pytest.raises(InputError, match="消火栓系统存在附录A所列情形"):
         shipped.judge(answers, on=ON_2025)
+
+
+@pytest.mark.parametrize(("facts", "outcome"), [
+    ({"fire.separation_devices_damage_compliance": "是"}, None),  # 是 answers no 符合/不符合 question: refused
+    ({"fire.separation_devices_damage_compliance": "不符合"}, Outcome.triggered),
+    ({"fire.separation_devices_damaged_pct": "60%"}, Outcome.triggered),
+    ({"fire.separation_devices_damaged_pct": "50%"}, Outcome.not_triggered),
+    ({"fire.separation_devices_damaged": 4, "fire.separation_devices_total": 6}, Outcome.triggered),
+    ({"fire.separation_devices_damaged": 0}, Outcome.not_triggered),
+    ({"fire.separation_devices_damaged": 4}, Outcome.undetermined),
+])
+def test_2017_a_damage_rate_is_read_from_whichever_record_was_made(shipped, facts, outcome):
+    from hazardjudge.errors import InputError
+
+    answers = {"fire.in_scope": True, "fire.place_categories": ["other"], **facts}
+    if outcome is None:
+        with pytest.raises(InputError):
+            shipped.judge(answers, on=dt.date(2020, 6, 1))
+        return
+    doc = fire_doc(shipped.judge(answers, on=dt.date(2020, 6, 1)))
+    assert result(doc, "fire2017.7-2-2").outcome is outcome
+
+
+def test_2017_records_of_one_rate_that_disagree_are_refused(shipped):
+    from hazardjudge.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        shipped.judge({"fire.stair_doors_damaged_pct": 60, "fire.stair_doors_damaged": 1, "fire.stair_doors_total": 10}, on=dt.date(2020, 6, 1))
+    assert "楼梯间门的损坏樘数、损坏率" in str(info.value)

@@ -167,3 +167,23 @@ def test_sources_of_single_source_items_are_flagged(shipped):
     for item in ("第四条（五）", "第十一条（九）"):
         note = next(i for c in doc.clauses for i in c.clauses if i.id == item).verification.note
         assert status[item] == "single_source" and "两源一致" in note
+
+
+WORK_ITEMS = ("cs.approval", "cs.ventilate_test_first", "cs.guardian")
+
+
+def test_confined_spaces_without_work_still_conclude(shipped, clean_site):
+    # Spaces with a poisoning risk but no work that day: 第十三条（二） does not apply, （一） still does.
+    no_work = {k: v for k, v in clean_site.items() if k not in WORK_ITEMS} | {"cs.work_in_progress": False}
+    doc = industry_trade(shipped.judge(no_work, on=ON))
+    assert doc.outcome is DocumentOutcome.none
+    assert next(r for r in doc.results if r.rule == "ind2023.13-2").outcome is Outcome.not_applicable
+    doc = industry_trade(shipped.judge(no_work | {"cs.identified": False, "cs.warning_signs": False}, on=ON))
+    assert doc.outcome is DocumentOutcome.major
+    assert {c.clause for r in doc.results if r.outcome is Outcome.triggered for c in r.citations} == {"第十三条", "第十三条（一）"}
+
+
+def test_no_work_beside_an_answer_about_the_work_is_refused(shipped, clean_site):
+    with pytest.raises(InputError) as info:
+        shipped.judge(clean_site | {"cs.work_in_progress": False}, on=ON)
+    assert "没有有限空间作业" in str(info.value)

@@ -150,3 +150,29 @@ def test_a_rule_whose_when_and_condition_join_too_large_is_refused_at_load(demo_
     edit(demo_copy / RULES_2017, "condition: {fact: demo.e1, eq: true}", f"when: {many}, condition: {many.replace('exit_width,', 'exit_width_required,')}")
     (p,) = load_error(demo_copy).problems
     assert p.code == "rules.too_large" and "合并后" in p.message and p.position.line > 1
+
+
+def test_a_branch_resting_only_on_which_questions_were_answered_is_refused(demo_copy):
+    # "not answered" alone would make a finding out of a missing answer.
+    edit(demo_copy / RULES_2017, "{fact: demo.e1, eq: true}, finding: 存在要素一",
+         "{any: [{fact: demo.e1, eq: true}, {fact: demo.e2, answered: false}]}, finding: 存在要素一")
+    problems = load_error(demo_copy).problems
+    assert [p.code for p in problems] == ["rules.unguarded_answered"]
+    assert "demo.e2未回答" in problems[0].message and problems[0].position.file.endswith("v2017.yaml")
+
+
+def test_answered_takes_true_or_false_and_no_set_fact(demo_copy):
+    edit(demo_copy / RULES_2017, "{fact: demo.e1, eq: true}, finding: 存在要素一",
+         "{all: [{fact: demo.e1, answered: 1}, {fact: demo.kinds, answered: true}, {fact: demo.e1, eq: true}]}, finding: 存在要素一")
+    codes = {p.code for p in load_error(demo_copy).problems}
+    assert {"rules.bad_operator", "rules.bad_value"} <= codes
+
+
+def test_a_constraint_may_not_use_answered(demo_copy):
+    facts = demo_copy / "rules/facts/demo.yaml"
+    facts.write_text(
+        facts.read_text(encoding="utf-8")
+        + "constraints:\n  - id: demo.odd\n    condition: {all: [{fact: demo.e1, eq: true}, {fact: demo.e2, answered: true}]}\n    message: 演示\n",
+        encoding="utf-8",
+    )
+    assert "facts.constraint_answered" in {p.code for p in load_error(demo_copy).problems}

@@ -293,6 +293,8 @@ def describe(cond: Condition, numbers: dict[str, int], facts: dict[str, FactDef]
             return (fact.values or {}).get(v, str(v))
         return display_value(fact, v)
 
+    if cond.op == "answered":
+        return f"{who}已回答" if cond.value else f"{who}未回答"
     if cond.op == "eq":
         return f"{who}答“{shown(cond.value)}”"
     if cond.op == "ne":

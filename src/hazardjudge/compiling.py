@@ -231,6 +231,10 @@ class Compiler:
         if atom.op in ("contains", "not_contains"):
             return [{self.attrs[f"{atom.fact}={atom.value}"]: atom.op == "contains"}]
         attr = self.attrs[atom.fact]
+        if atom.op == "present":
+            return [{"$ex": {attr: 1}}]
+        if atom.op == "absent":
+            return [{"$nex": {attr: 1}}]
         if isinstance(atom.value, FactRef):
             ref = self.attrs[atom.value.fact]
             expr: Any = {"$m": ref}

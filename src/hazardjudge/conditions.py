@@ -30,7 +30,12 @@ NEGATE = {
     "gt": "lte",
     "contains": "not_contains",
     "not_contains": "contains",
+    "present": "absent",
+    "absent": "present",
 }
+
+# Atoms that test whether a question was answered, not what the answer was.
+PRESENCE = frozenset({"present", "absent"})
 
 MAX_CONJUNCTIONS = 64
 MAX_JOINED = 2 * MAX_CONJUNCTIONS
@@ -45,7 +50,7 @@ class Atom:
     """One comparison on a known answer: ``fact op value`` (value may be a FactRef)."""
 
     fact: str
-    op: str  # eq ne lt lte gt gte contains not_contains
+    op: str  # eq ne lt lte gt gte contains not_contains present absent
     value: Any
 
     def facts(self) -> tuple[str, ...]:
@@ -130,6 +135,10 @@ def evaluate(cond: Condition | None, values: dict[str, Any]) -> bool | None:
     if cond is None:
         return True
     if isinstance(cond, Leaf):
+        if cond.op == "answered":
+            # Never unknown: whether a question was answered is always known. The loader
+            # only accepts it as a guard beside a comparison (check_presence_guarded).
+            return (values.get(cond.fact) is not None) == cond.value
         left = values.get(cond.fact)
         right = _resolve(cond.value, values)
         if left is None or right is None:
@@ -166,6 +175,8 @@ def evaluate(cond: Condition | None, values: dict[str, Any]) -> bool | None:
 
 def _leaf_dnf(leaf: Leaf, positive: bool) -> DNF:
     op = leaf.op
+    if op == "answered":
+        return [(Atom(leaf.fact, "present" if leaf.value == positive else "absent", True),)]
     if op in ("in", "not_in"):
         members = list(leaf.value)
         wants_member = (op == "in") == positive
@@ -218,6 +229,9 @@ def _absorb(dnf: DNF, limit: int = MAX_CONJUNCTIONS) -> DNF:
 
 
 def _contradictory(conj: list[Atom]) -> bool:
+    absent = {a.fact for a in conj if a.op == "absent"}
+    if absent and any(f in absent for a in conj if a.op != "absent" for f in a.facts()):
+        return True  # an unanswered question compared with something
     equal: dict[str, Any] = {}
     for atom in conj:
         if atom.op == "eq" and not isinstance(atom.value, FactRef):
@@ -260,6 +274,12 @@ def _memo(cond: Condition, positive: bool) -> DNF:
     return list(memo[positive])
 
 
+def unguarded_branches(cond: Condition) -> list[Conjunction]:
+    """Branches of either form that rest on no answer's value, only on which questions were
+    answered: such a branch would decide from missing answers, so the loader refuses it."""
+    return [c for c in true_dnf(cond) + false_dnf(cond) if all(a.op in PRESENCE for a in c)]
+
+
 def conjoin(a: DNF, b: DNF) -> DNF:
     """A rule's applicability joined to its condition: each branch becomes one engine rule.
     The limit is the condition's own times two, room for a sector scope that may be named by
@@ -292,6 +312,9 @@ def atom_truth(atom: Atom, values: dict[str, Any]) -> bool | None:
     Compares as :func:`evaluate` does (exact decimals for fact-to-fact comparisons), so
     a conjunction found false here is false in the oracle and in the engine.
     """
+    if atom.op in PRESENCE:
+        # Whether a question was answered is always known, unlike its answer.
+        return (atom.fact in values) == (atom.op == "present")
     left = values.get(atom.fact)
     if left is None:
         return None

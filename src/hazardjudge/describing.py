@@ -19,6 +19,9 @@ OP_SYMBOL = {
     "not_in": "不属于",
     "contains": "包含",
     "not_contains": "不包含",
+    "answered": "已回答",
+    "present": "已回答",
+    "absent": "未回答",
 }
 
 
@@ -38,6 +41,8 @@ def show_value(fact: FactDef | None, value: Any) -> str:
 
 def describe_atom(atom: Atom, facts: dict[str, FactDef]) -> str:
     fact = facts.get(atom.fact)
+    if atom.op in ("present", "absent"):
+        return f"{atom.fact} {OP_SYMBOL[atom.op]}"
     return f"{atom.fact} {OP_SYMBOL[atom.op]} {show_value(fact, atom.value)}"
 
 

@@ -88,6 +88,10 @@ def trace(cond: Condition, values: dict[str, Any], engine: Engine) -> Node:
             return Node(kind="named", truth=truth, fact=cond.fact, question="调用方指定了该行业")
         fact = facts[cond.fact]
         answer = display_value(fact, values.get(cond.fact))
+        if cond.op == "answered":
+            # Whether the question was answered, not what the answer was.
+            op, expected = ("已回答", "") if cond.value else ("未回答", "")
+            return Node(kind="leaf", truth=truth, fact=cond.fact, question=fact.question, op=op, expected=expected, answer=answer)
         return Node(
             kind="leaf",
             truth=truth,
@@ -237,7 +241,7 @@ def _node_lines(node: Node, indent: int) -> list[str]:
     pad = " " * indent
     mark = {"true": "✓", "false": "✗", "unknown": "?"}[node.truth]
     if node.kind == "leaf":
-        return [f"{pad}{mark} {node.question}（{node.fact}）回答：{node.answer}；要求 {node.op} {node.expected}"]
+        return [f"{pad}{mark} {node.question}（{node.fact}）回答：{node.answer}；要求 {node.op} {node.expected}".rstrip()]
     if node.kind == "named":
         return [f"{pad}{mark} 调用方{'已' if node.truth == 'true' else '未'}指定该行业"]
     label = {"all": "以下全部", "any": "以下任一", "not": "并非以下情形"}[node.kind]

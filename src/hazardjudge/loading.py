@@ -19,7 +19,17 @@ from typing import Any, Iterable, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .conditions import MAX_JOINED, ConditionTooLarge, conjoin, false_dnf, iter_leaves, referenced_facts, scope_condition, true_dnf
+from .conditions import (
+    MAX_JOINED,
+    ConditionTooLarge,
+    conjoin,
+    false_dnf,
+    iter_leaves,
+    referenced_facts,
+    scope_condition,
+    true_dnf,
+    unguarded_branches,
+)
 from .errors import BundleError, InputError, Problem, suggest
 from .models import (
     COMPARISONS,
@@ -496,6 +506,12 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
     for loc in bundle.constraints:
         for i, c in enumerate(loc.model.constraints):
             _check_condition(bundle, c.condition, loc, ("constraints", i, "condition"), problems)
+            # A contradiction must stay one when more is answered (a part of consistent
+            # answers is consistent); "answered" would let a further answer undo it.
+            if any(leaf.op == "answered" for leaf in iter_leaves(c.condition)):
+                problems.append(
+                    Problem("facts.constraint_answered", "矛盾约束不能用 answered：只写相互矛盾的回答内容", loc.pos("constraints", i, "condition"))
+                )
     for loc in bundle.sectors.values():
         sector: Sector = loc.model
         if not bundle.versions_of(sector.document):
@@ -639,6 +655,12 @@ def _check_condition(bundle: Bundle, cond: Condition, loc: Located, steps: tuple
                 Problem("rules.unknown_fact", f"未定义的事实 {leaf.fact!r}", where, suggest(leaf.fact, bundle.facts))
             )
             continue
+        if leaf.op == "answered":
+            if fact.type in (FactType.set, FactType.text):
+                problems.append(Problem("rules.bad_operator", f"{fact.type.value} 类型的事实 {fact.id} 不能用 answered", where))
+            elif not isinstance(leaf.value, bool):
+                problems.append(Problem("rules.bad_value", f"answered 的值必须是 true/false，而不是 {leaf.value!r}", where))
+            continue
         allowed = _OPS_BY_TYPE[fact.type]
         if leaf.op not in allowed:
             problems.append(
@@ -675,6 +697,12 @@ def _check_condition(bundle: Bundle, cond: Condition, loc: Located, steps: tuple
         false_dnf(cond)
     except ConditionTooLarge as exc:
         problems.append(Problem("rules.too_large", str(exc), where))
+        return
+    # "answered" only chooses which record decides; a branch made of nothing else would
+    # decide from unanswered questions, against "unknown is neither safe nor a violation".
+    for branch in unguarded_branches(cond):
+        shown = "、".join(f"{a.fact}{'已回答' if a.op == 'present' else '未回答'}" for a in branch)
+        problems.append(Problem("rules.unguarded_answered", f"条件的一个分支只看问题是否回答（{shown}），没有读取任何回答的内容", where))
 
 
 def _literal_problem(fact: FactDef, v: Any) -> str | None:

@@ -168,7 +168,10 @@ class FactRef(_Strict):
     plus: float = 0.0
 
 
-COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains")
+# "answered" tests whether a question was answered at all (value true/false): it lets a
+# condition read one of several equivalent records (a 符合/不符合 judgement, a rate, a count
+# with its total) by whichever the inspector gave; see conditions.evaluate.
+COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "answered")
 
 
 class _Cond(_Strict):
@@ -179,7 +182,7 @@ class _Cond(_Strict):
 
 class Leaf(_Cond):
     fact: str
-    op: Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains"]
+    op: Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "answered"]
     value: Union[FactRef, list[Scalar], Scalar]
 
     @model_validator(mode="before")

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from .answers import Answers, display_value
 from .compiling import NAMED_PREFIX, CompiledBundle, TargetInfo
+from .conditions import referenced_facts
 from .evaluating import Evaluation, TargetOutcome
 from .loading import DocumentVersion
 from .relevance import DocumentRelevance, DocumentView, Relevance

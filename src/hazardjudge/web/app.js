@@ -130,6 +130,8 @@ function evaluate(cond, values) {
     return r === null ? null : !r;
   }
   const left = values[cond.fact];
+  // Whether a question was answered is always known, unlike its answer.
+  if (cond.op === "answered") return (left !== undefined && left !== null) === cond.value;
   let right = cond.value;
   if (right !== null && typeof right === "object" && !Array.isArray(right)) {
     const other = values[right.fact];
