@@ -89,7 +89,8 @@ def test_fill_the_form_judge_and_open_the_notice(server, browser):
     findings = browser.find_element(By.ID, "findings").text
     assert "第四条（一）" in findings and "燃气经营者未取得燃气经营许可证" in findings
     assert "燃气经营者是否已取得燃气经营许可证？ 否" in findings  # the answer behind the finding
-    assert "还需回答的问题" in browser.find_element(By.ID, "questions").text
+    # Already major: what is left to ask could only add findings, and the page says so.
+    assert "结论已确定" in browser.find_element(By.ID, "questions").text
     browser.save_screenshot(str(SHOTS / "2-verdict.png"))
 
     main_window = browser.current_window_handle
@@ -152,3 +153,29 @@ def test_follow_ups_appear_only_when_their_parent_opens_them(server, browser):
     answer(browser, "gas.operates_station", "否")
     assert not follow.is_displayed()
     browser.save_screenshot(str(SHOTS / "5-follow-ups.png"))
+
+
+def test_a_general_hazard_typed_on_the_page_reaches_the_verdict_and_notice(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[name="sector"]'))
+    browser.find_element(By.CSS_SELECTOR, 'input[name="sector"][value="city_gas"]').click()
+    browser.find_element(By.ID, "add-hazard").click()
+    browser.find_element(By.CSS_SELECTOR, 'input[name="hazard-description"]').send_keys("<b>厨房</b>未与其他区域分隔")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="hazard-location"]').send_keys("一层")
+    browser.find_element(By.ID, "tab-paste").click()
+    browser.find_element(By.ID, "paste").send_keys("燃气经营许可证：有")
+    browser.find_element(By.ID, "judge-paste").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "outcome").text)
+    general = browser.find_element(By.ID, "general").text
+    assert "记录的一般隐患（1）" in general and "<b>厨房</b>未与其他区域分隔（一层）" in general
+    assert "<b>厨房</b>" not in browser.find_element(By.ID, "findings").text
+    main_window = browser.current_window_handle
+    browser.find_element(By.ID, "notice").click()
+    wait_for(browser, lambda d: len(d.window_handles) == 2)
+    browser.switch_to.window([h for h in browser.window_handles if h != main_window][0])
+    wait_for(browser, lambda d: "一般隐患" in d.find_element(By.TAG_NAME, "body").text)
+    assert "【一般隐患】<b>厨房</b>未与其他区域分隔" in browser.find_element(By.TAG_NAME, "body").text
+    browser.close()
+    browser.switch_to.window(main_window)

@@ -42,7 +42,34 @@ function baseRequest() {
   const kinds = chosen("kind");
   if (sectors.length) req.sectors = sectors;
   if (kinds.length) req.site_kinds = kinds;
+  const hazards = generalHazards();
+  if (hazards.length) req.general_hazards = hazards;
   return req;
+}
+
+// 一般隐患 typed on the page: each row is one entry; an empty description is no entry.
+function addHazardRow() {
+  const row = el("div", { class: "hazard" });
+  row.append(
+    el("input", { type: "text", name: "hazard-description", maxlength: "500", placeholder: "隐患描述（必填），如：厨房未与其他区域分隔" }),
+    el("input", { type: "text", name: "hazard-location", maxlength: "200", placeholder: "位置，如：一层厨房" }),
+    el("label", {}, "整改期限 "),
+  );
+  row.lastChild.append(el("input", { type: "date", name: "hazard-deadline" }));
+  $("hazards").append(row);
+}
+
+function generalHazards() {
+  const out = [];
+  for (const row of document.querySelectorAll("#hazards .hazard")) {
+    const value = (name) => row.querySelector(`[name=${name}]`).value.trim();
+    if (!value("hazard-description")) continue;
+    const entry = { description: value("hazard-description") };
+    if (value("hazard-location")) entry.location = value("hazard-location");
+    if (value("hazard-deadline")) entry.deadline = value("hazard-deadline");
+    out.push(entry);
+  }
+  return out;
 }
 
 function chinaToday(now = new Date()) {
@@ -255,14 +282,46 @@ function renderVerdict(response) {
     }
     for (const g of d.gaps) findings.append(el("p", { class: "hint" }, `未编码或未核验：${g.clause} ${g.summary}`));
   }
+  // Met clauses whose exclusion is still to be established: shown apart, never as findings.
+  const pending = $("pending");
+  pending.replaceChildren();
+  const open = v.documents.flatMap((d) => d.results.filter((r) => r.pending_exclusions && r.pending_exclusions.length));
+  if (open.length) {
+    pending.append(el("h3", {}, `待集体讨论、专家论证等确认的事项（${open.length}），尚未认定为重大隐患`));
+    for (const r of open) {
+      const box = el("div", { class: "finding pending" });
+      box.append(el("div", { class: "cite" }, r.citations.map((c) => c.clause).join("、")));
+      box.append(el("div", {}, r.finding || ""));
+      if (r.pending_note) box.append(el("div", { class: "hint" }, r.pending_note));
+      pending.append(box);
+    }
+  }
+  const general = $("general");
+  general.replaceChildren();
+  if (v.general_hazards.length) {
+    general.append(el("h3", {}, `记录的一般隐患（${v.general_hazards.length}），不属于重大隐患`));
+    const list = el("ol");
+    for (const h of v.general_hazards) {
+      list.append(el("li", {}, h.description + (h.location ? `（${h.location}）` : "") + (h.deadline ? `，整改期限 ${h.deadline}` : "")));
+    }
+    general.append(list);
+    for (const hint of v.general_hazard_hints) general.append(el("p", { class: "hint" }, hint.message));
+  }
   const questions = $("questions");
   questions.replaceChildren();
-  if (v.questions.length) {
-    questions.append(el("h3", {}, `还需回答的问题（${v.questions.length}）`));
-    const list = el("ol");
-    for (const q of v.questions) list.append(el("li", {}, `${q.question}（${q.id}）`));
-    questions.append(list);
-  }
+  const asked = (title, list) => {
+    if (!list.length) return;
+    questions.append(el("h3", {}, `${title}（${list.length}）`));
+    const ol = el("ol");
+    for (const q of list) {
+      const li = el("li", {}, `${q.question}（${q.id}）`);
+      if (q.reason) li.append(el("div", { class: "hint" }, `为何要问：${q.reason}`));
+      ol.append(li);
+    }
+    questions.append(ol);
+  };
+  asked("还需回答的问题，最能决定结论的在前", v.questions);
+  asked("结论已确定；下列问题可能发现更多重大隐患", v.further_questions || []);
   $("result").scrollIntoView();
 }
 
@@ -293,6 +352,7 @@ if (typeof document !== "undefined") {
   $("judge-form").addEventListener("click", guard(() => judge({ ...baseRequest(), facts: formFacts() })));
   $("judge-paste").addEventListener("click", guard(() => judge({ ...baseRequest(), text: $("paste").value })));
   $("notice").addEventListener("click", guard(openNotice));
+  $("add-hazard").addEventListener("click", addHazardRow);
   $("tab-form").addEventListener("click", () => tab("form"));
   $("tab-paste").addEventListener("click", () => tab("paste"));
   init().catch(showError);
