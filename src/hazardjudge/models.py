@@ -408,6 +408,27 @@ def _hazard_text(name: str):
     return AfterValidator(check)
 
 
+def date_as_written(value: Any) -> Any:
+    """A date as inspectors write it, before pydantic's own date check (None passes)."""
+    # YAML gives a date for 2026-11-20 but a string for 2026年11月20日 and an int for 20261120.
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        try:
+            return parse_date_text(value)
+        except ValueError as exc:
+            raise PydanticCustomError("date_text", "{reason}", {"reason": str(exc)}) from None
+    if value is not None and not isinstance(value, dt.date):
+        raise PydanticCustomError("date_type", "检查日期应为日期，如 2026-11-20 或 2026年11月20日")
+    return value
+
+
+#: A date field that accepts 2026年11月20日, 2026.11.20, 20261120 … (HTTP bodies, inspection files).
+WrittenDate = Annotated[dt.date, BeforeValidator(date_as_written)]
+
+
 class GeneralHazard(BaseModel):
     """A free-text 一般隐患 an inspector records; never judged, never cited to a clause.
 
@@ -422,7 +443,7 @@ class GeneralHazard(BaseModel):
     description: Annotated[str, _hazard_text("description")]
     location: Annotated[str, _hazard_text("location")] | None = None
     photo: Annotated[str, _hazard_text("photo")] | None = None
-    deadline: dt.date | None = None
+    deadline: WrittenDate | None = None
     category: Annotated[str, _hazard_text("category")] | None = None
 
     @field_validator("description")
@@ -467,27 +488,6 @@ class ObservationCatalogue(_Strict):
 
 
 # --------------------------------------------------------------------------- inspection input
-
-
-def date_as_written(value: Any) -> Any:
-    """A date as inspectors write it, before pydantic's own date check (None passes)."""
-    # YAML gives a date for 2026-11-20 but a string for 2026年11月20日 and an int for 20261120.
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str):
-        try:
-            return parse_date_text(value)
-        except ValueError as exc:
-            raise PydanticCustomError("date_text", "{reason}", {"reason": str(exc)}) from None
-    if value is not None and not isinstance(value, dt.date):
-        raise PydanticCustomError("date_type", "检查日期应为日期，如 2026-11-20 或 2026年11月20日")
-    return value
-
-
-#: A date field that accepts 2026年11月20日, 2026.11.20, 20261120 … (HTTP bodies, inspection files).
-WrittenDate = Annotated[dt.date, BeforeValidator(date_as_written)]
 
 
 class Inspection(BaseModel):

@@ -29,6 +29,7 @@ from .models import (
     Observation,
     Verdict,
 )
+from .normalising import parse_date_text
 from .yamlio import Position, position_of
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ _SEPARATOR = re.compile(r"([；;，])")
 _PART = re.compile(r"^\s*(位置|地点|部位|期限|整改期限|照片|图片|类别)\s*[:：]\s*(.*)$", re.S)
 _PART_FIELD = {"位置": "location", "地点": "location", "部位": "location", "期限": "deadline", "整改期限": "deadline",
                "照片": "photo", "图片": "photo", "类别": "category"}
-_CN_DATE = re.compile(r"^\s*(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?\s*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -106,14 +106,12 @@ def from_data(raw: Any, data: Any, name: str) -> list[GeneralHazard]:
 
 
 def parse_deadline(text: str) -> dt.date:
-    text = text.strip()
-    m = _CN_DATE.match(text)
     try:
-        if m:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"整改期限“{text[:40]}”无法识别，请写成 2026-12-31 或 2026年12月31日") from None
+        return parse_date_text(text)
+    except ValueError as exc:
+        reason = str(exc)
+        # The shared reader says 日期“…”…; here the date is a deadline.
+        raise ValueError("整改期限" + reason[2:] if reason.startswith("日期") else f"整改期限：{reason}") from None
 
 
 def read_text(rest: str) -> tuple[GeneralHazard | None, list[str]]:
