@@ -31,10 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the synthetic bundle writer lives with the tests
 
-import hazardjudge  # noqa: E402
-from hazardjudge.inputs import parse_inspection  # noqa: E402
-from hazardjudge.oracle import OracleEvaluator  # noqa: E402
 from synthetic import synthetic_facts, write_synthetic  # noqa: E402
+
+import hazardjudge  # noqa: E402
+from hazardjudge.engine.oracle import OracleEvaluator  # noqa: E402
+from hazardjudge.inputs.inspections import parse_inspection  # noqa: E402
 
 ON = dt.date(2026, 11, 18)
 

@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT / "src"))
-    from hazardjudge.inputs import parse_inspection
+    from hazardjudge.inputs.inspections import parse_inspection
 
     parsed = parse_inspection((ROOT / "examples/city_gas_station.yaml").read_text(encoding="utf-8"))
     body = json.dumps(

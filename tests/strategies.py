@@ -6,8 +6,8 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from hazardjudge.conditions import evaluate, referenced_facts
-from hazardjudge.models import FactType
+from hazardjudge.engine.conditions import evaluate, referenced_facts
+from hazardjudge.engine.models import FactType
 
 DATES = [dt.date(2018, 6, 30), dt.date(2018, 7, 1), dt.date(2023, 9, 20), dt.date(2023, 9, 21), dt.date(2025, 10, 31), dt.date(2025, 11, 1), dt.date(2026, 11, 22)]
 

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hazardjudge
-from hazardjudge.answers import coerce
+from hazardjudge.engine.loading import default_vocabulary
+from hazardjudge.engine.models import FactDef, Inspection
+from hazardjudge.engine.normalising import chinese_integer
 from hazardjudge.errors import BundleError, InputError
-from hazardjudge.inputs import parse_date, parse_inspection
-from hazardjudge.loading import default_vocabulary
-from hazardjudge.models import FactDef, Inspection
-from hazardjudge.normalising import chinese_integer
+from hazardjudge.inputs.inspections import parse_date, parse_inspection
+from hazardjudge.inputs.reading import coerce
 
 ROOT = Path(__file__).parents[1]
 SHIPPED_LISTS = yaml.safe_load((ROOT / "rules" / "answers.yaml").read_text(encoding="utf-8"))

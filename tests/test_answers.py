@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from hazardjudge.errors import InputError
-from hazardjudge.inputs import parse_inspection
+from hazardjudge.inputs.inspections import parse_inspection
 
 ON = dt.date(2026, 11, 1)
 

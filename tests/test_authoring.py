@@ -8,10 +8,9 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from test_loading_errors import edit
 
 from hazardjudge.cli import main
-
-from test_loading_errors import edit
 
 RULES_2025 = Path("rules/demo/v2025.yaml")
 
@@ -122,9 +121,9 @@ def test_explain_agrees_with_the_engine_on_random_inspections(shipped, demo):
 
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-
-    from hazardjudge.explaining import explain
     from strategies import DATES, answers, consistent, sectors
+
+    from hazardjudge.outputs.explaining import explain
 
     for engine in (shipped, demo):
         @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -18,16 +18,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hazardjudge import checklists
 from hazardjudge.cli import main
 from hazardjudge.errors import InputError
-from hazardjudge.pasting import chinese_number, parse
+from hazardjudge.inputs import checklists
+from hazardjudge.inputs.pasting import chinese_number, parse
 
 ON = dt.date(2026, 11, 18)
 SITE = {"site.kinds": ["gas_operator"]}
 # A major finding (no licence), a gate opened (a station) and one of its follow-ups answered.
 ANSWERS = {"fire.in_scope": "否", "gas.license_held": "否", "gas.operates_station": "是", "gas.station_auto_shutoff": "否"}
-WEB = Path(__file__).parents[1] / "src" / "hazardjudge" / "web" / "app.js"
+WEB = Path(__file__).parents[1] / "src" / "hazardjudge" / "service" / "web" / "app.js"
 
 
 def expected(engine, answers=ANSWERS, on=ON, site=SITE, sectors=None):
@@ -309,7 +309,7 @@ def test_follow_ups_carry_their_condition_and_open_as_the_parent_is_answered(shi
 
 
 def test_every_follow_up_condition_reads_only_questions_of_the_checklist_or_the_site(shipped):
-    from hazardjudge.conditions import referenced_facts
+    from hazardjudge.engine.conditions import referenced_facts
 
     built = [checklists.build(shipped, ON, [sector]) for sector in sorted(shipped.bundle.sectors)]
     built += [checklists.build(shipped, ON, site={"site.kinds": [kind]}) for kind in sorted(shipped.bundle.facts["site.kinds"].values)]
@@ -370,7 +370,7 @@ NODE = shutil.which("node")
 @pytest.mark.skipif(NODE is None, reason="needs node to run the page's skip logic outside a browser")
 def test_the_page_reads_the_conditions_as_the_library_does(shipped):
     """The web page's evaluate() against conditions.evaluate, over every follow-up of every sector."""
-    from hazardjudge.answers import coerce
+    from hazardjudge.inputs.reading import coerce
 
     cases = []
     built = [checklists.build(shipped, ON, [sector]) for sector in sorted(shipped.bundle.sectors)]

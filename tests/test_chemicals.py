@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hazardjudge.models import DocumentOutcome, Outcome, OverallOutcome
+from hazardjudge.engine.models import DocumentOutcome, Outcome, OverallOutcome
 
 
 def chem(verdict):

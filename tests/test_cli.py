@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hazardjudge.cli import main
-from hazardjudge.loading import example_dir
+from hazardjudge.engine.loading import example_dir
 
 EXAMPLE = example_dir() / "city_gas_station.yaml"
 
@@ -30,7 +30,7 @@ def test_example_is_major_with_exit_1(capsys):
 
 
 def test_json_output_is_a_verdict(capsys):
-    from hazardjudge.models import Verdict
+    from hazardjudge.engine.models import Verdict
 
     assert main(["judge", str(EXAMPLE), "--format", "json"]) == 1
     verdict = Verdict.model_validate_json(capsys.readouterr().out)

@@ -11,8 +11,8 @@ import pytest
 import hazardjudge
 from hazardjudge import clock
 from hazardjudge.cli import main
+from hazardjudge.engine.loading import example_dir
 from hazardjudge.errors import InputError
-from hazardjudge.loading import example_dir
 
 EXAMPLE = example_dir() / "city_gas_station.yaml"
 
@@ -59,7 +59,7 @@ def test_unexpected_error_exits_70_with_one_line(command, monkeypatch, capsys):
         raise RuntimeError("simulated bug\nsecond line")
 
     monkeypatch.setattr(hazardjudge.Engine, "judge", boom)
-    monkeypatch.setattr("hazardjudge.checklists.build", boom)
+    monkeypatch.setattr("hazardjudge.inputs.checklists.build", boom)
     args = [command] if command == "checklist" else [command, str(EXAMPLE)]
     assert main(args) == 70
     err = capsys.readouterr().err.strip().splitlines()

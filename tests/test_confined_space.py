@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hazardjudge.models import DocumentOutcome, Outcome
+from hazardjudge.engine.models import DocumentOutcome, Outcome
 
 NO_GUARDIAN = {
     "cs.has_work": True, "cs.poison_risk": True, "cs.identified": True, "cs.ledger": True, "cs.warning_signs": True,

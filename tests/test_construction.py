@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hazardjudge.models import DocumentOutcome, Outcome
+from hazardjudge.engine.models import DocumentOutcome, Outcome
 
 ON = dt.date(2026, 11, 1)
 ALL_WORKS = ["excavation", "formwork", "scaffold", "lifting", "demolition", "tunnel"]

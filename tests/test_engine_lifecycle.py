@@ -11,12 +11,11 @@ import durable_rules_engine as dre
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from synthetic import synthetic_facts, write_synthetic
 
 import hazardjudge
-from hazardjudge.compiling import engine_json
-from hazardjudge.models import OverallOutcome, Outcome
-
-from synthetic import synthetic_facts, write_synthetic
+from hazardjudge.engine.compiling import engine_json
+from hazardjudge.engine.models import Outcome, OverallOutcome
 
 ON = dt.date(2026, 11, 1)
 

@@ -8,11 +8,10 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from hazardjudge.models import OverallOutcome, Verdict
-from hazardjudge.oracle import OracleEvaluator
-
 from strategies import DATES, answers, consistent, sectors
+
+from hazardjudge.engine.models import OverallOutcome, Verdict
+from hazardjudge.engine.oracle import OracleEvaluator
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -47,7 +46,7 @@ def test_engine_agrees_with_oracle(bundle, request):
 
 @pytest.mark.parametrize("bundle", ["shipped", "demo"])
 def test_yaml_cases_agree_with_oracle(bundle, request):
-    from hazardjudge.testing import case_date, iter_cases
+    from hazardjudge.authoring.testing import case_date, iter_cases
 
     engine = request.getfixturevalue(bundle)
     for case in iter_cases(engine):
@@ -113,8 +112,8 @@ def test_unencoded_or_unverified_clause_blocks_none(demo):
 
 
 def test_fully_answered_city_gas_inspection_can_be_none(shipped):
-    from hazardjudge.loading import example_dir
-    from hazardjudge.inputs import parse_inspection
+    from hazardjudge.engine.loading import example_dir
+    from hazardjudge.inputs.inspections import parse_inspection
 
     parsed = parse_inspection((example_dir() / "city_gas_station.yaml").read_text(encoding="utf-8"))
     facts = dict(parsed.inspection.facts)
@@ -126,8 +125,8 @@ def test_fully_answered_city_gas_inspection_can_be_none(shipped):
 
 @pytest.mark.parametrize("name", ["city_gas_station.yaml", "construction_site.yaml", "fire_hotel.yaml"])
 def test_shipped_examples_agree_with_oracle(shipped, name):
-    from hazardjudge.inputs import parse_inspection
-    from hazardjudge.loading import example_dir
+    from hazardjudge.engine.loading import example_dir
+    from hazardjudge.inputs.inspections import parse_inspection
 
     parsed = parse_inspection((example_dir() / name).read_text(encoding="utf-8"))
     check_agreement(shipped, dict(parsed.inspection.facts), parsed.inspection.on, None)

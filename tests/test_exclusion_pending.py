@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from hazardjudge import notices
-from hazardjudge.explaining import explain, render_text as explain_text
-from hazardjudge.models import DocumentOutcome, Exclusion, Outcome, OverallOutcome, QuestionRole
-from hazardjudge.rendering import render_text
-
 from strategies import answers, consistent
+
+from hazardjudge.engine.models import DocumentOutcome, Exclusion, Outcome, OverallOutcome, QuestionRole
+from hazardjudge.outputs import notices
+from hazardjudge.outputs.explaining import explain
+from hazardjudge.outputs.explaining import render_text as explain_text
+from hazardjudge.outputs.rendering import render_text
 
 # (date, met clause's rule, its answers, every exclusion answered "does not apply", one exclusion answered "applies")
 CASES = {
@@ -111,7 +111,7 @@ def _exclusion(engine, xid) -> Exclusion:
 
 
 def _exclusion_facts(engine, xid):
-    from hazardjudge.conditions import referenced_facts
+    from hazardjudge.engine.conditions import referenced_facts
 
     return referenced_facts(_exclusion(engine, xid).condition)
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from hazardjudge.models import DocumentOutcome, Outcome, OverallOutcome
-from hazardjudge.rendering import render_text
+from hazardjudge.engine.models import DocumentOutcome, Outcome, OverallOutcome
+from hazardjudge.outputs.rendering import render_text
 
 NOT_EXCLUDED = {
     "fire.correctable_immediately": False,

@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import DATES, answers, consistent, sectors
 
 import hazardjudge
-from hazardjudge import notices
 from hazardjudge.cli import main
+from hazardjudge.engine.answers import printable
+from hazardjudge.engine.models import GeneralHazard, Inspection, Verdict
 from hazardjudge.errors import BundleError, InputError
-from hazardjudge.explaining import explain, render_text as explain_text
-from hazardjudge.inputs import parse_inspection
-from hazardjudge.models import GeneralHazard, Inspection, Verdict
-from hazardjudge.observations import printable
-from hazardjudge.rendering import render_text
-
-from strategies import DATES, answers, consistent, sectors
+from hazardjudge.inputs.inspections import parse_inspection
+from hazardjudge.outputs import notices
+from hazardjudge.outputs.explaining import explain
+from hazardjudge.outputs.explaining import render_text as explain_text
+from hazardjudge.outputs.rendering import render_text
 
 ON = dt.date(2026, 11, 1)
 ROOT = Path(__file__).parents[1]
@@ -203,7 +203,7 @@ def client():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    from hazardjudge.service import create_app
+    from hazardjudge.service.app import create_app
 
     return TestClient(create_app(hazardjudge.load()), raise_server_exceptions=False)
 

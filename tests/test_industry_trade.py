@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
+from hazardjudge.engine.models import DocumentOutcome, FactType, Outcome
 from hazardjudge.errors import InputError
-from hazardjudge.models import DocumentOutcome, FactType, Outcome
 
 ON = dt.date(2026, 11, 1)
 KEY = "gongmao_major_hazard@2023"

@@ -13,12 +13,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hazardjudge import checklists
-from hazardjudge.answers import display_value
 from hazardjudge.cli import main
-from hazardjudge.conditions import referenced_facts
-from hazardjudge.models import Combination, Exclusion, FactType, Rule
-from hazardjudge.pasting import parse, parse_lines
+from hazardjudge.engine.answers import display_value
+from hazardjudge.engine.conditions import referenced_facts
+from hazardjudge.engine.models import Combination, Exclusion, FactType, Rule
+from hazardjudge.inputs import checklists
+from hazardjudge.inputs.pasting import parse, parse_lines
 
 PASTES = Path(__file__).parent / "fixtures" / "pastes"
 ON = dt.date(2026, 11, 18)
@@ -81,7 +81,7 @@ def sample_value(fact, i):
 
 
 def filled(engine, checklist):
-    from hazardjudge.conditions import evaluate, referenced_facts
+    from hazardjudge.engine.conditions import evaluate, referenced_facts
 
     out = {item.fact: sample_value(engine.bundle.facts[item.fact], n) for n, item in enumerate(checklist.items)}
     # Arbitrary values can contradict each other (a 1.5 % damage rate recorded as 不符合):

@@ -10,10 +10,10 @@ import unicodedata
 
 import pytest
 
-from hazardjudge import notices
 from hazardjudge.cli import main
-from hazardjudge.inputs import parse_inspection
-from hazardjudge.loading import example_dir
+from hazardjudge.engine.loading import example_dir
+from hazardjudge.inputs.inspections import parse_inspection
+from hazardjudge.outputs import notices
 
 ON = dt.date(2026, 11, 18)
 HOSTILE = '<script>alert("x")</script>{{ 7*7 }}{% raw %}**粗体**[链接](http://x)'

@@ -22,7 +22,7 @@ def test_wheel_works_outside_the_checkout(tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import hazardjudge, hazardjudge.loading as l;"
+        "import hazardjudge, hazardjudge.engine.loading as l;"
         "assert hazardjudge.__file__.startswith(sys.argv[1]), hazardjudge.__file__;"
         "c, r = l.default_dirs(); assert str(c).startswith(sys.argv[1]), c;"
         "from hazardjudge.cli import main; sys.exit(main(['judge', str(l.example_dir() / 'city_gas_station.yaml')]))"

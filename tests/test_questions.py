@@ -8,15 +8,14 @@ import random
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-from hazardjudge.errors import InputError
-from hazardjudge.inputs import parse_inspection
-from hazardjudge.loading import example_dir
-from hazardjudge.models import OverallOutcome, QuestionRole
-from hazardjudge.oracle import OracleEvaluator
-from hazardjudge.verdicts import VerdictBuilder
-
 from strategies import DATES, answers, consistent, sectors
+
+from hazardjudge.engine.loading import example_dir
+from hazardjudge.engine.models import OverallOutcome, QuestionRole
+from hazardjudge.engine.oracle import OracleEvaluator
+from hazardjudge.engine.verdicts import VerdictBuilder
+from hazardjudge.errors import InputError
+from hazardjudge.inputs.inspections import parse_inspection
 
 # Most of a partial inspection answered, often enough, for outcomes that need nearly every answer ("none").
 SHARE = st.one_of(st.floats(0.0, 1.0), st.floats(0.85, 1.0))

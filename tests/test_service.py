@@ -11,8 +11,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from hazardjudge.models import Verdict
-from hazardjudge.service import MAX_BATCH, create_app
+from hazardjudge.engine.models import Verdict
+from hazardjudge.service.app import MAX_BATCH, create_app
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_named_sector_contradicting_unit_type_is_a_400(client):
 def test_a_pasted_checklist_is_judged_on_its_own_date_and_numbering(client, shipped):
     import datetime as dt
 
-    from hazardjudge import checklists
+    from hazardjudge.inputs import checklists
 
     checklist = checklists.build(shipped, dt.date(2025, 3, 1), site={"site.kinds": ["gas_operator"]})
     number = next(i.number for i in checklist.items if i.fact == "gas.license_held")

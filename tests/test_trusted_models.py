@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from pydantic import BaseModel
 
-from hazardjudge.inputs import parse_inspection
-from hazardjudge.loading import example_dir
-from hazardjudge.models import ClauseGap, GapReason, OverallOutcome, RuleResult, Verdict, _Out
+from hazardjudge.engine.loading import example_dir
+from hazardjudge.engine.models import ClauseGap, GapReason, OverallOutcome, RuleResult, Verdict, _Out
+from hazardjudge.inputs.inspections import parse_inspection
 
 
 def _parts(value):

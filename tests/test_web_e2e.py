@@ -23,7 +23,7 @@ SHOTS = Path(os.environ.get("HAZARDJUDGE_SCREENSHOTS", "/tmp/hazardjudge-screens
 def server():
     import uvicorn
 
-    from hazardjudge.service import create_app
+    from hazardjudge.service.app import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

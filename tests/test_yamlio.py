@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from hazardjudge.errors import InputError
-from hazardjudge.yamlio import LocDict, LocList, Position, load_yaml_text, position_of
+from hazardjudge.engine.yamlio import LocDict, LocList, load_yaml_text, position_of
+from hazardjudge.errors import InputError, Position
 
 DOC = """\
 name: 甲

@@ -11,9 +11,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import Engine, judge, load
-    from .errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
-    from .models import (
+    from hazardjudge.api import Engine, judge, load
+    from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
+    from hazardjudge.engine.models import (
         VERDICT_SCHEMA_VERSION,
         DocumentOutcome,
         Inspection,
@@ -35,24 +35,24 @@ _EXPORTS = {
     "HazardJudgeError": "errors",
     "InputError": "errors",
     "Problem": "errors",
-    "VERDICT_SCHEMA_VERSION": "models",
-    "DocumentOutcome": "models",
-    "Inspection": "models",
-    "Outcome": "models",
-    "OverallOutcome": "models",
-    "RuleResult": "models",
-    "Verdict": "models",
+    "VERDICT_SCHEMA_VERSION": "engine.models",
+    "DocumentOutcome": "engine.models",
+    "Inspection": "engine.models",
+    "Outcome": "engine.models",
+    "OverallOutcome": "engine.models",
+    "RuleResult": "engine.models",
+    "Verdict": "engine.models",
 }
 
 __all__ = list(_EXPORTS)
 
 
-# What the eager import used to make reachable as attributes (hazardjudge.api, …).
-_SUBMODULES = {"answers", "api", "compiling", "conditions", "errors", "evaluating", "loading", "models", "verdicts", "yamlio"}
+# The rooms of the package, reachable as attributes (hazardjudge.engine, …) like the modules once were.
+_SUBPACKAGES = {"api", "authoring", "cli", "clock", "engine", "errors", "inputs", "outputs", "service"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
+    if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:

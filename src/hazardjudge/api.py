@@ -7,18 +7,20 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from . import clock, observations
-from .answers import Answers, display_value, read_answers
-from .conditions import evaluate, referenced_facts
-from .compiling import CompiledBundle, compile_bundle
-from .errors import InputError, Problem, suggest
-from .evaluating import DurableEvaluator, Evaluation
-from .loading import Bundle, load_bundle
-from .models import GeneralHazard, Inspection, Verdict
-from .verdicts import VerdictBuilder, select_versions
+from hazardjudge import clock
+from hazardjudge.engine.answers import Answers, display_value
+from hazardjudge.engine.compiling import CompiledBundle, compile_bundle
+from hazardjudge.engine.conditions import evaluate, referenced_facts
+from hazardjudge.engine.evaluating import DurableEvaluator, Evaluation
+from hazardjudge.engine.loading import Bundle, load_bundle
+from hazardjudge.engine.models import GeneralHazard, Inspection, Verdict
+from hazardjudge.engine.verdicts import VerdictBuilder, select_versions
+from hazardjudge.errors import InputError, Problem, suggest
+from hazardjudge.inputs import observations
+from hazardjudge.inputs.reading import read_answers
 
 if TYPE_CHECKING:
-    from .pasting import Pasted
+    from hazardjudge.inputs.pasting import Pasted
 
 
 class Engine:
@@ -58,8 +60,8 @@ class Engine:
         the checklist the pasted 检查表编号 names; without one, to the checklist built for the
         same date, sectors and site.
         """
-        from .checklists import build, rebuild
-        from .pasting import parse
+        from hazardjudge.inputs.checklists import build, rebuild
+        from hazardjudge.inputs.pasting import parse
 
         def default(meta):
             return build(self, on or meta.date or clock.today(), sectors or meta.sectors, dict(site or {}))

@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
-from . import clock
-from .errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
+from hazardjudge import clock
+from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
 
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
 EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
@@ -204,7 +204,7 @@ def _print_problems(problems, stream=None) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from .api import load
+    from hazardjudge.api import load
 
     try:
         return load(*_dirs(args))
@@ -230,9 +230,9 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     Pasted forms (chat lines, CSV, tab-separated, XLSX) are read answer by answer:
     what cannot be read is reported and stays unanswered.
     """
-    from . import observations
-    from .inputs import detect, parse_date, parse_inspection
-    from .yamlio import MAX_FILE_BYTES
+    from hazardjudge.engine.yamlio import MAX_FILE_BYTES
+    from hazardjudge.inputs import observations
+    from hazardjudge.inputs.inspections import detect, parse_date, parse_inspection
 
     try:
         if args.file == "-":
@@ -292,7 +292,7 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from .rendering import render_text
+    from hazardjudge.outputs.rendering import render_text
 
     read = _read_inspection(args)
     if isinstance(read, int):
@@ -306,7 +306,7 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _verdict_exit(verdict) -> int:
-    from .models import OverallOutcome
+    from hazardjudge.engine.models import OverallOutcome
 
     return {
         OverallOutcome.major: EXIT_MAJOR,
@@ -316,7 +316,7 @@ def _verdict_exit(verdict) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .explaining import explain, render_text
+    from hazardjudge.outputs.explaining import explain, render_text
 
     read = _read_inspection(args)
     if isinstance(read, int):
@@ -332,8 +332,8 @@ def _explain(args: argparse.Namespace) -> int:
 def _notice(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from . import notices
-    from .yamlio import load_yaml_file
+    from hazardjudge.engine.yamlio import load_yaml_file
+    from hazardjudge.outputs import notices
 
     read = _read_inspection(args)
     if isinstance(read, int):
@@ -368,7 +368,7 @@ def _notice(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .service import serve
+    from hazardjudge.service.app import serve
 
     engine = _load(args)
     if engine is None:
@@ -378,8 +378,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _checklist(args: argparse.Namespace) -> int:
-    from . import checklists
-    from .inputs import parse_date
+    from hazardjudge.inputs import checklists
+    from hazardjudge.inputs.inspections import parse_date
 
     engine = _load(args)
     if engine is None:
@@ -403,7 +403,7 @@ def _checklist(args: argparse.Namespace) -> int:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from . import coverage
+    from hazardjudge.authoring import coverage
 
     engine = _load(args)
     if engine is None:
@@ -415,9 +415,9 @@ def _coverage(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .api import load
-    from .diffing import diff, render_text
-    from .inputs import parse_date
+    from hazardjudge.api import load
+    from hazardjudge.authoring.diffing import diff, render_text
+    from hazardjudge.inputs.inspections import parse_date
 
     engines = []
     for root in (args.old, args.new):
@@ -441,9 +441,9 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from .api import Engine
-    from .linting import semantic_problems
-    from .loading import load_bundle
+    from hazardjudge.api import Engine
+    from hazardjudge.authoring.linting import semantic_problems
+    from hazardjudge.engine.loading import load_bundle
 
     try:
         bundle = load_bundle(*_dirs(args))
@@ -477,7 +477,7 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from .testing import run_all
+    from hazardjudge.authoring.testing import run_all
 
     engine = _load(args)
     if engine is None:
@@ -489,7 +489,7 @@ def _test(args: argparse.Namespace) -> int:
             mark = "通过" if r.passed else "失败"
             print(f"{mark}  {r.case.position}  {r.case.id}" + (f"：{r.message}" if r.message else ""))
     if args.junit:
-        from .testing import junit_xml
+        from hazardjudge.authoring.testing import junit_xml
 
         args.junit.write_text(junit_xml(results), encoding="utf-8")
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
@@ -497,7 +497,7 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .models import Verdict
+    from hazardjudge.engine.models import Verdict
 
     print(json.dumps(Verdict.model_json_schema(), ensure_ascii=False, indent=2))
     return EXIT_NONE

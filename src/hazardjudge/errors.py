@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-if TYPE_CHECKING:
-    from .yamlio import Position
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     code: str
     message: str
-    position: "Position | None" = None
+    position: Position | None = None
     hint: str | None = None
     severity: str = "error"  # "error" refuses the bundle or the input; "warning" does not
 

@@ -1,0 +1,159 @@
+"""``diff OLD NEW``: what changed between two bundles, clause by clause, and what that changes.
+
+Beyond the text of criteria and rules, the report runs every YAML test case
+of both trees against both engines, and re-judges stored inspections, so a
+reviewer sees which outcomes a revision actually moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from hazardjudge.api import Engine
+from hazardjudge.authoring.testing import Case, iter_cases, outcome_of
+from hazardjudge.engine.yamlio import read_text
+from hazardjudge.errors import InputError
+from hazardjudge.inputs.inspections import parse_inspection
+
+
+class Change(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # added | removed | changed
+    what: str  # document | clause | rule | combination | exclusion
+    key: str
+    detail: str = ""
+
+
+class OutcomeChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject: str  # a test case id or a stored inspection file
+    old: str
+    new: str
+
+
+class DiffReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    changes: list[Change]
+    test_cases: list[OutcomeChange]
+    inspections: list[OutcomeChange]
+
+
+def _clauses(engine: Engine) -> dict[tuple[str, str], dict]:
+    return {
+        (key, cid): entry.clause.model_dump(exclude={"clauses"})
+        for key, version in engine.bundle.documents.items()
+        for cid, entry in version.clauses.items()
+    }
+
+
+def _items(engine: Engine) -> dict[str, tuple[str, dict]]:
+    out = {}
+    for item_id, src in engine.bundle.items.items():
+        kind = type(src.item).__name__.lower()
+        rf = src.file.model
+        body = src.item.model_dump(exclude={"tests"})
+        body["document"] = f"{rf.document}@{rf.version}"
+        out[item_id] = (kind, body)
+    return out
+
+
+def _field_changes(old: dict, new: dict) -> str:
+    return "、".join(sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)))
+
+
+def diff(old: Engine, new: Engine, inspections: list[Path] = (), on: dt.date | None = None) -> DiffReport:
+    changes: list[Change] = []
+    old_docs, new_docs = old.bundle.documents, new.bundle.documents
+    for key in sorted(set(old_docs) | set(new_docs)):
+        if key not in new_docs:
+            changes.append(Change(kind="removed", what="document", key=key))
+        elif key not in old_docs:
+            changes.append(Change(kind="added", what="document", key=key))
+        else:
+            a = old_docs[key].doc.model_dump(exclude={"clauses"})
+            b = new_docs[key].doc.model_dump(exclude={"clauses"})
+            if a != b:
+                changes.append(Change(kind="changed", what="document", key=key, detail=_field_changes(a, b)))
+    old_clauses, new_clauses = _clauses(old), _clauses(new)
+    for key in sorted(set(old_clauses) | set(new_clauses)):
+        label = f"{key[0]} {key[1]}"
+        if key not in new_clauses:
+            changes.append(Change(kind="removed", what="clause", key=label))
+        elif key not in old_clauses:
+            changes.append(Change(kind="added", what="clause", key=label))
+        elif old_clauses[key] != new_clauses[key]:
+            changes.append(Change(kind="changed", what="clause", key=label, detail=_field_changes(old_clauses[key], new_clauses[key])))
+    old_items, new_items = _items(old), _items(new)
+    for key in sorted(set(old_items) | set(new_items)):
+        if key not in new_items:
+            changes.append(Change(kind="removed", what=old_items[key][0], key=key))
+        elif key not in old_items:
+            changes.append(Change(kind="added", what=new_items[key][0], key=key))
+        elif old_items[key][1] != new_items[key][1]:
+            changes.append(Change(kind="changed", what=new_items[key][0], key=key, detail=_field_changes(old_items[key][1], new_items[key][1])))
+    return DiffReport(changes=changes, test_cases=_case_changes(old, new), inspections=_inspection_changes(old, new, inspections, on))
+
+
+def _run(engine: Engine, case: Case) -> str:
+    """A case judged by an engine that may not know its rule: "absent" then."""
+    if case.source.item.id not in engine.bundle.items or case.document_key not in engine.bundle.documents:
+        return "absent"
+    try:
+        return outcome_of(engine, case)[0]
+    except InputError:
+        return "input_error"
+
+
+def _case_changes(old: Engine, new: Engine) -> list[OutcomeChange]:
+    cases: dict[str, Case] = {}
+    for engine in (old, new):
+        for case in iter_cases(engine):
+            cases.setdefault(case.id, case)
+    out = []
+    for case_id, case in sorted(cases.items()):
+        a, b = _run(old, case), _run(new, case)
+        if a != b:
+            out.append(OutcomeChange(subject=case_id, old=a, new=b))
+    return out
+
+
+def _summary(engine: Engine, inspection, on: dt.date | None) -> str:
+    try:
+        verdict = engine.judge(inspection.facts, on=on or inspection.on, sectors=inspection.sectors)
+    except InputError as exc:
+        return "输入错误：" + "；".join(p.message for p in exc.problems)
+    found = sorted(f"{c.clause}" for r in verdict.findings() for c in r.citations)
+    return f"{verdict.outcome.value}" + (f"（{'、'.join(found)}）" if found else "")
+
+
+def _inspection_changes(old: Engine, new: Engine, paths, on) -> list[OutcomeChange]:
+    out = []
+    for path in paths:
+        inspection = parse_inspection(read_text(Path(path)), str(path)).inspection
+        a, b = _summary(old, inspection, on), _summary(new, inspection, on)
+        if a != b:
+            out.append(OutcomeChange(subject=str(path), old=a, new=b))
+    return out
+
+
+KIND_ZH = {"added": "新增", "removed": "删除", "changed": "修改"}
+WHAT_ZH = {"document": "文件版本", "clause": "条款", "rule": "规则", "combination": "综合判定", "exclusion": "排除情形"}
+
+
+def render_text(report: DiffReport) -> str:
+    lines = [f"变更 {len(report.changes)} 处："]
+    for c in report.changes:
+        detail = f"（字段：{c.detail}）" if c.detail else ""
+        lines.append(f"  {KIND_ZH[c.kind]} {WHAT_ZH.get(c.what, c.what)} {c.key}{detail}")
+    lines.append(f"结果改变的测试用例 {len(report.test_cases)} 个：")
+    lines += [f"  {c.subject}：{c.old} → {c.new}" for c in report.test_cases]
+    if report.inspections:
+        lines.append(f"结果改变的已存检查记录 {len(report.inspections)} 个：")
+        lines += [f"  {c.subject}：{c.old} → {c.new}" for c in report.inspections]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,353 @@
+"""Assemble a :class:`~hazardjudge.engine.models.Verdict` from what the engine decided.
+
+Nothing here decides a clause: outcomes come from the evaluator. This module
+attaches citations, finding texts and the facts behind each outcome (a met
+clause pending its exclusions gets its finding and "构成…，除非…"), has
+relevance.py rank the questions that could still change the outcome, and applies the one
+aggregation rule of the product: any triggered clause makes the document
+major; otherwise any undetermined clause, unencoded clause or unknown scope
+makes it undetermined; only a fully decided document can be "none".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from hazardjudge.engine.answers import Answers, display_value
+from hazardjudge.engine.compiling import NAMED_PREFIX, CompiledBundle, TargetInfo
+from hazardjudge.engine.evaluating import Evaluation, TargetOutcome
+from hazardjudge.engine.loading import DocumentVersion
+from hazardjudge.engine.models import (
+    PLACEHOLDER,
+    Applicability,
+    ClauseGap,
+    ClauseRef,
+    Combination,
+    CountDetail,
+    DocumentOutcome,
+    DocumentRef,
+    DocumentResult,
+    FactType,
+    FactValue,
+    GapReason,
+    Outcome,
+    OverallOutcome,
+    RuleResult,
+    Verdict,
+)
+from hazardjudge.engine.relevance import DocumentRelevance, DocumentView, Relevance
+
+GENERIC_LABEL = "重大事故隐患"
+_UNSEEN = object()
+
+
+def select_versions(compiled: CompiledBundle, sector: str, on: dt.date) -> DocumentVersion | None:
+    loc = compiled.bundle.sectors[sector]
+    for version in compiled.bundle.versions_of(loc.model.document):
+        if version.doc.in_force(on) and version.key in compiled.documents:
+            return version
+    return None
+
+
+def fill(template: str, compiled: CompiledBundle, answers: Answers) -> str:
+    """Replace ``{fact.id}`` with the displayed answer. Plain substitution, never a template engine."""
+
+    def one(match: re.Match[str]) -> str:
+        fact = compiled.bundle.facts.get(match.group(1))
+        return display_value(fact, answers.values.get(fact.id)) if fact else match.group(0)
+
+    return PLACEHOLDER.sub(one, template)
+
+
+class VerdictBuilder:
+    def __init__(
+        self,
+        compiled: CompiledBundle,
+        answers: Answers,
+        on: dt.date,
+        named: set[str],
+        memo: dict | None = None,
+    ) -> None:
+        self.compiled = compiled
+        # Per-engine memo of what depends only on the bundle (citations, gaps, shown yes/no answers): immutable values.
+        self.memo = memo if memo is not None else {}
+        self.answers = answers
+        self.on = on
+        self.named = named
+        self.values: dict = {}
+        self._shown: dict[str, FactValue] = {}
+
+    def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
+        shown = self._shown
+        out = []
+        for fid in ids:
+            value = shown.get(fid, _UNSEEN)
+            if value is _UNSEEN:
+                # One immutable FactValue per answer, shared by every result that shows it.
+                value = shown[fid] = self._show(fid)
+            if value is not None:
+                out.append(value)
+        return out
+
+    def _show(self, fid: str) -> FactValue | None:
+        fact = self.compiled.bundle.facts.get(fid)
+        if fact is None or fid not in self.answers.values:
+            return None  # named-sector flags and unanswered facts are not answers
+        value = self.answers.values[fid]
+        # Yes/no and declared choices have few possible answers: their FactValues are kept
+        # for the engine's lifetime (bounded by the vocabulary), since building hundreds
+        # per verdict was a large part of judging a big bundle.
+        finite = (fact.type is FactType.boolean and type(value) is bool) or (
+            fact.type is FactType.enum and type(value) is str and value in (fact.values or {})
+        )
+        if finite:
+            key = ("shown", fid, value)
+            cached = self.memo.get(key)
+            if cached is not None:
+                return cached
+        shown = FactValue.trusted(
+            id=fid,
+            question=fact.question,
+            value=sorted(value) if isinstance(value, frozenset) else value,
+            display=display_value(fact, value),
+        )
+        if finite:
+            self.memo[key] = shown
+        return shown
+
+    def _citations(self, version: DocumentVersion, info: TargetInfo) -> list[ClauseRef]:
+        """The target's citations, its combination variants' own clauses after its own."""
+        key = ("cites", info.id)
+        cached = self.memo.get(key)
+        if cached is None:
+            cites = list(info.cites)
+            item = info.source.item if info.source else None
+            if isinstance(item, Combination):
+                for v in item.variants:
+                    cites += [c for c in v.cites if c not in cites]
+            doc = version.doc
+            cached = self.memo[key] = tuple(
+                ClauseRef.trusted(
+                    document=doc.document,
+                    version=doc.version,
+                    number=doc.number,
+                    clause=cid,
+                    summary=version.clauses[cid].clause.summary,
+                    verification=version.clauses[cid].clause.verification.status,
+                )
+                for cid in cites
+            )
+        return list(cached)
+
+    def build(self, evaluation: Evaluation, sectors: list[str]) -> Verdict:
+        scope = evaluation.groups.get("scope", {})
+        # The answers as the scope conditions read them: a named sector is a known answer.
+        self.values = dict(self.answers.values)
+        for sid in self.compiled.bundle.sectors:
+            self.values[NAMED_PREFIX + sid] = sid in self.named
+        documents = []
+        views = []
+        for sector in sectors:
+            version = select_versions(self.compiled, sector, self.on)
+            group = evaluation.groups.get(version.key, {}) if version else {}
+            doc, view = self._document(sector, version, scope.get(f"scope:{sector}"), group, len(views))
+            documents.append(doc)
+            views.append(view)
+        applicable = [d for d in documents if d.outcome is not DocumentOutcome.not_applicable]
+        labels = {d.document.major_label for d in applicable if d.document}
+        label = labels.pop() if len(labels) == 1 else GENERIC_LABEL
+        pending = sum(1 for d in documents for r in d.results if r.pending_exclusions)
+        if any(d.outcome is DocumentOutcome.major for d in documents):
+            outcome, text = OverallOutcome.major, f"存在{label}"
+        elif not applicable:
+            outcome, text = OverallOutcome.undetermined, "无法判定：没有适用于该单位的已编码判定标准"
+        elif any(d.outcome is not DocumentOutcome.none for d in applicable):
+            outcome, text = OverallOutcome.undetermined, _undetermined_label(pending)
+        else:
+            outcome, text = OverallOutcome.none, f"未发现{label}"
+        relevance = Relevance(self.compiled, views, outcome)
+        major = outcome is OverallOutcome.major
+        return Verdict.trusted(
+            inspection_date=self.on,
+            outcome=outcome,
+            outcome_label=text,
+            documents=documents,
+            questions=[] if major else relevance.questions(further=False),
+            possible_outcomes=relevance.possible_outcomes(),
+            further_questions=relevance.questions(further=True) if major else [],
+            pending=pending,
+            bundle=self.compiled.bundle.fingerprint,
+        )
+
+    def _document(
+        self,
+        sector: str,
+        version: DocumentVersion | None,
+        scope: TargetOutcome | None,
+        group: dict[str, TargetOutcome],
+        index: int,
+    ) -> tuple[DocumentResult, DocumentView]:
+        sector_model = self.compiled.bundle.sectors[sector].model
+        scope_info = self.compiled.scope_targets[f"scope:{sector}"]
+        applicability = _APPLICABILITY.get(scope.outcome if scope else None, Applicability.undetermined)
+        # Lists with a default factory are given explicitly: trusted() fills plain defaults only.
+        common = dict(
+            results=[],
+            gaps=[],
+            sector=sector,
+            sector_title=sector_model.title,
+            applicability=applicability,
+            applicability_facts=self._fact_values(scope.facts if scope else ()),
+            named_by_caller=sector in self.named,
+        )
+        if applicability is Applicability.not_applicable:
+            ref = doc_ref(version) if version else None
+            note = sector_model.not_applicable_note
+            label = f"不适用：{note}" if note else "不适用"
+            result = DocumentResult.trusted(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
+            return result, DocumentView(index, f"scope:{sector}", sector_model.title, sector_model.document, "", "not_applicable", False, [], None)
+        compiled_doc = self.compiled.documents[version.key] if version else None
+        rel = DocumentRelevance(
+            self.compiled, compiled_doc.targets if compiled_doc else None, scope_info, scope, group, self.values
+        )
+        if version is None:
+            result = DocumentResult.trusted(
+                document=None,
+                outcome=DocumentOutcome.no_version_in_force,
+                outcome_label=f"无法判定：{self.on.isoformat()} 没有已编码的现行版本",
+                **common,
+            )
+            return result, DocumentView(index, f"scope:{sector}", sector_model.title, sector_model.document, "", "no_version_in_force", True, [], rel)
+        results = [self._result(version, info, group, rel) for info in compiled_doc.targets.values()]
+        gaps = self.memo.get(("gaps", version.key))
+        if gaps is None:
+            gaps = self.memo[("gaps", version.key)] = tuple(_gaps(self.compiled, version))
+        major_label = version.doc.major_label
+        decisive = [r for r in results if r.kind != "exclusion" and r.major]
+        if any(r.outcome is Outcome.triggered for r in decisive):
+            outcome, text = DocumentOutcome.major, f"存在{major_label}"
+        elif applicability is not Applicability.applicable or gaps or any(r.outcome is Outcome.undetermined for r in decisive):
+            outcome, text = DocumentOutcome.undetermined, _undetermined_label(sum(1 for r in decisive if r.pending_exclusions))
+        else:
+            outcome, text = DocumentOutcome.none, f"未发现{major_label}"
+        common.update(results=results, gaps=list(gaps))
+        result = DocumentResult.trusted(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
+        d = version.doc
+        open_ = [r.rule for r in decisive if r.outcome is Outcome.undetermined]
+        view = DocumentView(index, f"scope:{sector}", d.title, d.document, d.version, outcome.value, bool(gaps), open_, rel)
+        return result, view
+
+    def _result(
+        self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome], rel: DocumentRelevance
+    ) -> RuleResult:
+        out = group.get(info.id)
+        outcome = out.outcome if out else Outcome.undetermined
+        pending = out.pending if out else ()
+        item = info.source.item
+        counts: list[CountDetail] = []
+        facts = out.facts if out else ()
+        if isinstance(item, Combination):
+            counts = _counts(item, group, self.compiled.documents[version.key].targets)
+            if outcome is not Outcome.undetermined or pending:
+                facts = tuple(
+                    f for c in counts if c.applies is Applicability.applicable for e in c.elements for f in group[e].facts
+                )
+        finding = rectification = pending_note = None
+        if (outcome is Outcome.triggered or pending) and info.kind != "exclusion":
+            finding = fill(item.finding, self.compiled, self.answers)
+            rectification = item.rectification
+            if pending:
+                pending_note = self._pending_note(version, pending)
+        elif info.kind == "exclusion":
+            finding = item.note if outcome is Outcome.triggered else None
+        # Output models are built from checked data: skip re-validation on the hot path.
+        return RuleResult.trusted(
+            rule=info.id,
+            kind=info.kind,
+            major=info.major,
+            outcome=outcome,
+            citations=self._citations(version, info),
+            finding=finding,
+            rectification=rectification,
+            facts=self._fact_values(dict.fromkeys(facts)),
+            missing=rel.missing(info.id) if outcome is Outcome.undetermined else [],
+            excluded_by=list(out.excluded_by) if out else [],
+            pending_exclusions=list(pending),
+            pending_note=pending_note,
+            counts=counts,
+            partial=isinstance(item, Combination) and item.partial,
+        )
+
+
+    def _pending_note(self, version: DocumentVersion, pending: tuple[str, ...]) -> str:
+        """构成…，除非…: the exclusions' own wording of what would still have to be established."""
+        targets = self.compiled.documents[version.key].targets
+        notes = []
+        for x in pending:
+            excl = targets[x].source.item
+            notes.append(excl.pending_note or f"属于 {'、'.join(excl.cites)} 所列情形")
+        return f"构成{version.doc.major_label}，除非{'；或'.join(notes)}"
+
+
+def _undetermined_label(pending: int) -> str:
+    return f"无法判定：{pending} 项待排除情形认定" if pending else "无法判定"
+
+
+def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[str, TargetInfo]) -> list[CountDetail]:
+    """What each variant counted, for display; the decision itself came from the engine."""
+    details = []
+    for v in combo.variants:
+        counted = [e for e in v.elements if e in group and group[e].outcome is Outcome.triggered]
+        undecided = [e for e in v.elements if e not in group or group[e].outcome is Outcome.undetermined]
+        applies = group.get(f"{combo.id}/{v.id}")
+        details.append(
+            CountDetail.trusted(
+                variant=v.id,
+                label=v.label,
+                applies=_APPLICABILITY.get(applies.outcome if applies else None, Applicability.undetermined),
+                threshold=v.at_least,
+                counted=len(counted),
+                undecided=len(undecided),
+                elements=counted,
+                clauses=[c for e in counted for c in targets[e].cites],
+            )
+        )
+    return details
+
+
+_APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_applicable: Applicability.not_applicable}
+
+
+def doc_ref(version: DocumentVersion) -> DocumentRef:
+    d = version.doc
+    return DocumentRef.trusted(
+        document=d.document,
+        version=d.version,
+        title=d.title,
+        number=d.number,
+        issuer=d.issuer,
+        effective=d.effective,
+        superseded=d.superseded,
+        major_label=d.major_label,
+    )
+
+
+def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]:
+    cited = {c for tid, info in compiled.documents[version.key].targets.items() for c in info.cites}
+    for s in compiled.bundle.items_of(version.key):
+        if isinstance(s.item, Combination):
+            cited.update(c for v in s.item.variants for c in v.cites)
+    gaps = [
+        ClauseGap.trusted(clause=part, summary="条文尚未取得，未编码", reason=GapReason.not_encoded)
+        for part in version.doc.unread_parts
+    ]
+    for cid, entry in version.clauses.items():
+        clause = entry.clause
+        if not clause.decides:
+            continue
+        if clause.verification.status == "unverified":
+            gaps.append(ClauseGap.trusted(clause=cid, summary=clause.summary, reason=GapReason.unverified))
+        elif cid not in cited:
+            gaps.append(ClauseGap.trusted(clause=cid, summary=clause.summary, reason=GapReason.not_encoded))
+    return gaps

@@ -1,0 +1,261 @@
+"""Safe YAML and JSON reading that remembers where every value came from.
+
+Errors in rule files must name file, line and column, so mappings are built as
+:class:`LocDict` and sequences as :class:`LocList`, each carrying the position
+of its own start and of each key or item. Anchors and aliases are refused
+outright: they buy authors little and are the vector for alias bombs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hazardjudge.errors import InputError, Position, Problem
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+class LocDict(dict):
+    """A dict that knows where it and each of its keys started.
+
+    Positions are kept as the parser's marks and become :class:`Position` only when
+    asked for: a bundle has tens of thousands of nodes and reports on a handful.
+    """
+
+    __slots__ = ("_file", "_mark", "_key_marks")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._file = ""
+        self._mark: Any = None
+        self._key_marks: dict[Any, Any] = {}
+
+    @property
+    def pos(self) -> Position | None:
+        return _mark_pos(self._file, self._mark) if self._mark is not None else None
+
+    @property
+    def key_pos(self) -> dict[Any, Position]:
+        return {key: _mark_pos(self._file, mark) for key, mark in self._key_marks.items()}
+
+
+class LocList(list):
+    __slots__ = ("_file", "_mark", "_item_marks")
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._file = ""
+        self._mark: Any = None
+        self._item_marks: list[Any] = []
+
+    @property
+    def pos(self) -> Position | None:
+        return _mark_pos(self._file, self._mark) if self._mark is not None else None
+
+    @property
+    def item_pos(self) -> list[Position]:
+        return [_mark_pos(self._file, mark) for mark in self._item_marks]
+
+
+def _mark_pos(file: str, mark: yaml.Mark) -> Position:
+    return Position(file, mark.line + 1, mark.column + 1)
+
+
+# libyaml's parser is about five times faster than the pure-Python one and
+# still gives every node its marks; fall back when PyYAML was built without it.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that records positions, rejects duplicate keys and aliases.
+
+    Plain mappings, sequences and strings (nearly every node of a bundle) are built
+    here directly; every other tag goes through SafeConstructor as usual. PyYAML's
+    generic path costs more than the parse itself on a bundle.
+    """
+
+    source_name = "<yaml>"
+
+    def construct_document(self, node):  # type: ignore[override]
+        self._seen: set[yaml.Node] = set()
+        return self.construct_object(node)
+
+    def _refuse_alias(self, node: yaml.Node) -> None:
+        # An alias hands back a node that was already built: that is the only
+        # way a node is seen twice, so it is how aliases are caught.
+        raise InputError(
+            [Problem("yaml.alias", "不支持 YAML 锚点/别名（&/*），请直接写出内容", _mark_pos(self.source_name, node.start_mark))]
+        )
+
+    def construct_object(self, node, deep=False):  # type: ignore[override]
+        seen = self._seen
+        if node in seen:
+            self._refuse_alias(node)
+        seen.add(node)
+        tag = node.tag
+        if tag == _STR and isinstance(node, yaml.ScalarNode):
+            return node.value
+        if tag == _MAP and isinstance(node, yaml.MappingNode):
+            return self.construct_mapping(node)
+        if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+            return self.construct_sequence(node)
+        # Always deep, so the positions exist before anyone reads the value.
+        return super().construct_object(node, deep=True)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep=deep)
+        self.flatten_mapping(node)
+        name = self.source_name
+        seen = self._seen
+        result = LocDict()
+        result._file = name
+        result._mark = node.start_mark
+        key_marks = result._key_marks
+        for key_node, value_node in node.value:
+            if key_node.tag == _STR and isinstance(key_node, yaml.ScalarNode) and key_node not in seen:
+                seen.add(key_node)
+                key = key_node.value
+            else:
+                key = self.construct_object(key_node)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise InputError([Problem("yaml.key", "键必须是简单值", _mark_pos(name, key_node.start_mark))]) from None
+            if key in result:
+                first = _mark_pos(name, key_marks[key])
+                raise InputError(
+                    [
+                        Problem(
+                            "yaml.duplicate_key",
+                            f"重复的键 {key!r}（首次出现在第 {first.line} 行）",
+                            _mark_pos(name, key_node.start_mark),
+                        )
+                    ]
+                )
+            if value_node.tag == _STR and isinstance(value_node, yaml.ScalarNode) and value_node not in seen:
+                seen.add(value_node)
+                result[key] = value_node.value
+            else:
+                result[key] = self.construct_object(value_node)
+            key_marks[key] = key_node.start_mark
+        return result
+
+    def construct_sequence(self, node, deep=False):  # type: ignore[override]
+        result = LocList()
+        result._file = self.source_name
+        result._mark = node.start_mark
+        marks = result._item_marks
+        for child in node.value:
+            result.append(self.construct_object(child))
+            marks.append(child.start_mark)
+        return result
+
+
+# Plain mappings and sequences reached through SafeConstructor (inside a !!set,
+# say) still become LocDict and LocList.
+_LocatingLoader.add_constructor(_MAP, lambda loader, node: loader.construct_mapping(node))
+_LocatingLoader.add_constructor(_SEQ, lambda loader, node: loader.construct_sequence(node))
+
+
+def _check_size(text: str | bytes, name: str) -> None:
+    if len(text) > MAX_FILE_BYTES:
+        raise InputError(
+            [Problem("input.too_large", f"文件过大（{len(text)} 字节，上限 {MAX_FILE_BYTES} 字节）", Position(name, 1, 1))]
+        )
+
+
+def load_yaml_text(text: str, name: str) -> Any:
+    _check_size(text, name)
+    loader = _LocatingLoader(text)
+    loader.source_name = name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _mark_pos(name, mark) if mark else Position(name, 1, 1)
+        raise InputError([Problem("yaml.syntax", f"YAML 格式错误：{exc.problem or exc}", pos)]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem("yaml.syntax", f"YAML 格式错误：{exc}", Position(name, 1, 1))]) from None
+    finally:
+        loader.dispose()
+
+
+def _reject_duplicate_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateJsonKey(key)
+        seen[key] = value
+    return seen
+
+
+class _DuplicateJsonKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def load_json_text(text: str, name: str) -> Any:
+    _check_size(text, name)
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicate_pairs)
+    except _DuplicateJsonKey as exc:
+        raise InputError([Problem("json.duplicate_key", f"重复的键 {exc.key!r}", Position(name, 1, 1))]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem("json.syntax", f"JSON 格式错误：{exc.msg}", Position(name, exc.lineno, exc.colno))]
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError([Problem("input.unreadable", f"无法读取文件：{exc.strerror}", Position(str(path), 1, 1))]) from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            [Problem("input.too_large", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）", Position(str(path), 1, 1))]
+        )
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem("input.encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", Position(str(path), 1, 1))]
+        ) from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    return load_yaml_text(read_text(path), str(path))
+
+
+def position_of(root: Any, path: tuple[Any, ...], fallback: Position | None) -> Position | None:
+    """Walk a pydantic error location through LocDict/LocList to a position."""
+    node = root
+    best: Any = None  # the deepest (file, mark) reached, or a Position
+    for step in path:
+        if isinstance(node, LocDict) and step in node:
+            mark = node._key_marks.get(step)
+            if mark is not None:
+                best = (node._file, mark)
+            node = node[step]
+        elif isinstance(node, LocList) and isinstance(step, int) and 0 <= step < len(node):
+            best = (node._file, node._item_marks[step])
+            node = node[step]
+        else:
+            break
+        if not isinstance(node, (LocDict, LocList)):
+            inner = getattr(node, "pos", None)
+            if inner is not None:
+                best = inner
+    if best is None:
+        return getattr(root, "pos", None) or fallback
+    return _mark_pos(*best) if isinstance(best, tuple) else best

@@ -1,0 +1,261 @@
+"""HTTP API and the inspectors' web page, served by one ASGI app (FastAPI under uvicorn).
+
+The app holds one loaded :class:`~hazardjudge.api.Engine` and nothing else:
+no request leaves state behind. Request bodies and batches are bounded, every
+input problem is a 4xx with the problems listed, and an unexpected error is a
+500 without a trace.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from hazardjudge import clock
+from hazardjudge.api import Engine, load
+from hazardjudge.authoring import coverage
+from hazardjudge.engine.models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict, WrittenDate
+from hazardjudge.engine.verdicts import doc_ref
+from hazardjudge.errors import InputError, Problem
+from hazardjudge.inputs import checklists
+from hazardjudge.outputs import notices
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_BATCH = 200
+
+
+class ProblemOut(BaseModel):
+    code: str
+    message: str
+    line: int | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    @classmethod
+    def of(cls, p: Problem) -> "ProblemOut":
+        return cls(code=p.code, message=p.message, line=p.position.line if p.position else None, hint=p.hint, severity=p.severity)
+
+
+class JudgeRequest(BaseModel):
+    """Answers as a mapping (strict), or pasted text (chat lines, CSV, tab-separated; lenient)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: dict[str, Any] | None = None
+    text: str | None = Field(None, max_length=200_000)
+    date: WrittenDate | None = None
+    sectors: list[str] | None = Field(None, max_length=20)
+    site_kinds: list[str] | None = Field(None, max_length=20)
+    # 一般隐患 recorded beside the answers (with text, also read from its 一般隐患 lines)
+    general_hazards: list[GeneralHazard] = Field(default_factory=list, max_length=MAX_GENERAL_HAZARDS)
+
+
+class MatchOut(BaseModel):
+    line: int
+    fact: str
+    how: str
+    score: float
+
+
+class JudgeResponse(BaseModel):
+    verdict: Verdict
+    input_problems: list[ProblemOut] = []
+    matches: list[MatchOut] = []
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[JudgeRequest] = Field(max_length=MAX_BATCH)
+
+
+class BatchItem(BaseModel):
+    verdict: Verdict | None = None
+    problems: list[ProblemOut] = []
+
+
+class ChecklistRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: WrittenDate | None = None
+    sectors: list[str] | None = Field(None, max_length=20)
+    site_kinds: list[str] | None = Field(None, max_length=20)
+
+
+class NoticeSettings(notices.NoticeConfig):
+    """The notice settings a client may send: everything but a server-side template folder."""
+
+    model_config = ConfigDict(extra="forbid")
+    template_dir: None = None
+
+
+class NoticeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inspection: JudgeRequest
+    settings: NoticeSettings = NoticeSettings()
+    format: Literal["html", "md", "txt"] = "html"
+
+
+class DocumentOut(BaseModel):
+    """A document version (the same reference verdicts carry) and how much of it is encoded."""
+
+    sector: str
+    document: DocumentRef
+    deciding_clauses: int
+    encoded: int
+    verified: int
+    single_source: int
+    unverified: int
+
+
+class SectorOut(BaseModel):
+    id: str
+    title: str
+    scope_note: str
+
+
+class SiteKindsOut(BaseModel):
+    sectors: list[SectorOut]
+    site_kinds: dict[str, str]
+
+
+def _site(kinds: list[str] | None) -> dict[str, Any] | None:
+    return {"site.kinds": kinds} if kinds else None
+
+
+def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+    engine = engine or load()
+    engine._evaluator.warm()
+    app = FastAPI(
+        title="hazardjudge",
+        version="0.1.0",
+        description="重大事故隐患判定：按检查日期适用的判定标准给出结论、条款依据和待补充的问题。",
+    )
+    documents = _documents(engine)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            return JSONResponse({"error": f"请求体过大（上限 {max_body} 字节）"}, status_code=413)
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            # Without a declared length the size cannot be bounded before reading: refuse.
+            return JSONResponse({"error": "请求须带 Content-Length"}, status_code=411)
+        return await call_next(request)
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError):
+        return JSONResponse({"error": "输入有误", "problems": [ProblemOut.of(p).model_dump() for p in exc.problems]}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        problems = [{"code": "request.invalid", "message": f"{'.'.join(map(str, e['loc']))}：{e['msg']}"} for e in exc.errors()]
+        return JSONResponse({"error": "请求格式有误", "problems": problems}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        return JSONResponse({"error": "内部错误，请联系管理员（已记录）"}, status_code=500)
+
+    def judge_one(req: JudgeRequest) -> JudgeResponse:
+        if (req.facts is None) == (req.text is None):
+            raise InputError([Problem("request.answers", "请提供 facts（问题编号到回答的映射）或 text（粘贴的回答）之一")])
+        on = req.date or clock.today()
+        if req.facts is not None:
+            # The unit type chosen on the page is an answer too (the checklist leaves it out).
+            answers = engine.read({**(_site(req.site_kinds) or {}), **req.facts})
+            return JudgeResponse(verdict=engine.judge(answers, on=on, sectors=req.sectors, general_hazards=req.general_hazards))
+        # A pasted checklist's own date and sectors apply unless the request gives them.
+        answers, pasted = engine.paste(req.text, on=req.date, sectors=req.sectors, site=_site(req.site_kinds))
+        hazards = pasted.general_hazards + req.general_hazards
+        return JudgeResponse(
+            verdict=engine.judge(answers, on=pasted.on or on, sectors=pasted.sectors, general_hazards=hazards),
+            input_problems=[ProblemOut.of(p) for p in pasted.problems],
+            matches=[MatchOut(line=m.line, fact=m.fact, how=m.how, score=m.score) for m in pasted.matches],
+        )
+
+    @app.get("/api/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "bundle": engine.bundle.fingerprint}
+
+    @app.get("/api/sectors", response_model=SiteKindsOut)
+    def sectors() -> SiteKindsOut:
+        kinds = engine.bundle.facts.get("site.kinds")
+        return SiteKindsOut(
+            sectors=[SectorOut(id=s, title=loc.model.title, scope_note=loc.model.scope_note) for s, loc in sorted(engine.bundle.sectors.items())],
+            site_kinds=dict(kinds.values or {}) if kinds else {},
+        )
+
+    @app.get("/api/documents", response_model=list[DocumentOut])
+    def list_documents() -> list[DocumentOut]:
+        return documents
+
+    @app.post("/api/checklist", response_model=checklists.Checklist)
+    def checklist(req: ChecklistRequest) -> checklists.Checklist:
+        return checklists.build(engine, req.date or clock.today(), req.sectors, _site(req.site_kinds))
+
+    @app.post("/api/judge", response_model=JudgeResponse)
+    def judge(req: JudgeRequest) -> JudgeResponse:
+        return judge_one(req)
+
+    @app.post("/api/judge/batch", response_model=list[BatchItem])
+    def judge_batch(req: BatchRequest) -> list[BatchItem]:
+        out = []
+        for item in req.items:
+            try:
+                out.append(BatchItem(verdict=judge_one(item).verdict))
+            except InputError as exc:
+                out.append(BatchItem(problems=[ProblemOut.of(p) for p in exc.problems]))
+        return out
+
+    @app.post("/api/notice")
+    def notice(req: NoticeRequest) -> Response:
+        verdict = judge_one(req.inspection).verdict
+        settings = notices.NoticeConfig.model_validate(req.settings.model_dump(exclude={"template_dir"}))
+        text = notices.render(notices.build(verdict, settings), req.format)
+        media = {"html": HTMLResponse, "md": PlainTextResponse, "txt": PlainTextResponse}[req.format]
+        return media(text)
+
+    static = resources.files("hazardjudge.service") / "web"
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def asset(name: str) -> Response:
+        types = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+        if name not in types:  # a fixed list: no path ever reaches the file system from a request
+            return JSONResponse({"error": "未找到"}, status_code=404)
+        return Response((static / name).read_text(encoding="utf-8"), media_type=types[name])
+
+    return app
+
+
+def _documents(engine: Engine) -> list[DocumentOut]:
+    report = {v.key: v for v in coverage.compute(engine)}
+    out = []
+    for key, version in sorted(engine.bundle.documents.items()):
+        sector = next((s for s, loc in engine.bundle.sectors.items() if loc.model.document == version.doc.document), "")
+        deciding = report[key].deciding if key in report else []
+        out.append(
+            DocumentOut(
+                sector=sector, document=doc_ref(version), deciding_clauses=len(deciding),
+                encoded=sum(bool(c.rules) for c in deciding),
+                verified=sum(c.verification == "verified" for c in deciding),
+                single_source=sum(c.verification == "single_source" for c in deciding),
+                unverified=sum(c.verification == "unverified" for c in deciding),
+            )
+        )
+    return out
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, engine: Engine | None = None) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(engine), host=host, port=port, log_level="info", server_header=False)
