@@ -30,6 +30,14 @@ def judge_or_none(engine, facts, on, chosen):
         return None
 
 
+def first_look(engine, full, seed, share, on, chosen):
+    """Consistent answers, a random part of them (the rest answered later), and its verdict."""
+    full = consistent(engine, full, chosen)
+    rng = random.Random(seed)
+    partial = {k: v for k, v in full.items() if rng.random() < share}
+    return full, partial, engine.judge(partial, on=on, sectors=chosen)
+
+
 @pytest.mark.parametrize("bundle", ["shipped", "demo"])
 def test_answering_unlisted_questions_never_changes_the_outcome(bundle, request):
     engine = request.getfixturevalue(bundle)
@@ -37,10 +45,7 @@ def test_answering_unlisted_questions_never_changes_the_outcome(bundle, request)
     @SETTINGS
     @given(answers(engine), st.integers(0, 2**32 - 1), SHARE, st.sampled_from(DATES), sectors(engine))
     def run(full, seed, share, on, chosen):
-        full = consistent(engine, full, chosen)
-        rng = random.Random(seed)
-        partial = {k: v for k, v in full.items() if rng.random() < share}
-        first = engine.judge(partial, on=on, sectors=chosen)
+        full, partial, first = first_look(engine, full, seed, share, on, chosen)
         listed = {q.id for q in first.questions}
         extra = {k: v for k, v in full.items() if k not in partial and k not in listed}
         second = judge_or_none(engine, {**partial, **extra}, on, chosen)
@@ -57,10 +62,7 @@ def test_answering_the_listed_questions_reaches_only_a_possible_outcome(bundle, 
     @SETTINGS
     @given(answers(engine), st.integers(0, 2**32 - 1), SHARE, st.sampled_from(DATES), sectors(engine))
     def run(full, seed, share, on, chosen):
-        full = consistent(engine, full, chosen)
-        rng = random.Random(seed)
-        partial = {k: v for k, v in full.items() if rng.random() < share}
-        first = engine.judge(partial, on=on, sectors=chosen)
+        full, partial, first = first_look(engine, full, seed, share, on, chosen)
         assert first.possible_outcomes[0] is first.outcome
         listed = {q.id for q in first.questions}
         answered = {k: v for k, v in full.items() if k in listed}
