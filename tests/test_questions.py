@@ -134,13 +134,24 @@ def test_an_unknown_scope_is_asked_first_and_says_which_document(shipped):
     assert any(t.rule.startswith("scope:") for t in first.decides)
 
 
-def test_a_false_when_gate_removes_its_clauses_questions(shipped):
+def test_a_when_gate_is_asked_before_the_clause_it_opens(shipped):
     on = dt.date(2026, 11, 18)
-    before = shipped.judge({}, on=on, sectors=["fire"])
-    after = shipped.judge({"fire.building_highrise": False}, on=on, sectors=["fire"])
-    only_highrise = {"fire.children_no_independent_exit"}  # 5.3 d) asks it only for a high-rise building
-    assert only_highrise <= {q.id for q in before.questions}
-    assert not only_highrise & {q.id for q in after.questions}
+    only_highrise = "fire.children_no_independent_exit"  # 5.3 d) asks it only for a high-rise building
+    before = {q.id: q for q in shipped.judge({}, on=on, sectors=["fire"]).questions}
+    assert only_highrise not in before and before["fire.building_highrise"].role is QuestionRole.applicability
+    children = {"fire.place_types": ["children"]}
+    assert only_highrise not in {q.id for q in shipped.judge(children, on=on, sectors=["fire"]).questions}
+    opened = shipped.judge({**children, "fire.building_highrise": True}, on=on, sectors=["fire"])
+    assert only_highrise in {q.id for q in opened.questions}
+    closed = shipped.judge({**children, "fire.building_highrise": False}, on=on, sectors=["fire"])
+    assert only_highrise not in {q.id for q in closed.questions}
+
+
+def test_an_open_scope_asks_only_the_scope(shipped):
+    verdict = shipped.judge({}, on=dt.date(2026, 11, 18))
+    assert {q.role for q in verdict.questions} == {QuestionRole.applicability}
+    assert {"site.kinds", "fire.in_scope"} <= {q.id for q in verdict.questions}
+    assert len(verdict.questions) < 10
 
 
 def test_a_gapped_document_asks_only_what_could_make_it_major(demo):

@@ -17,6 +17,9 @@ whose answer can move the clause, and they are split by direction:
 they over-approximate what further answers can reach, and the fact sets contain
 every fact that can move a clause in that direction. The verdict then lists:
 
+* while a sector's scope is open: only its scope questions, and while a rule's `when`
+  is open: only the `when` questions (no answer to a clause's condition can decide it
+  before its gates are known, so those questions come once they are);
 * while the overall outcome is undetermined: the *up* facts of every open major
   clause (any one triggered makes the outcome major); the *down* facts of a
   document's open clauses only if that document could still conclude "none" and
@@ -157,12 +160,17 @@ class DocumentRelevance:
         c_false, cf = self._live(condition.false) if applies else (False, [])
         up: Facts = {}
         down: Facts = {}
+        # Until the rule's `when` is known to hold, no answer to its condition can decide it:
+        # the gate is asked first and the condition's questions once it holds.
+        gate_known = any(all(atom_truth(a, self.values) is True for a in conj) for conj in when.true)
         if applies and c_true:
             _add(up, wt, GATE if role is COND else role, via)
-            _add(up, ct, role, via)
+            if gate_known:
+                _add(up, ct, role, via)
         if applies and c_false:
             _add(down, wt, GATE if role is COND else role, via)
-            _add(down, cf, role, via)
+            if gate_known:
+                _add(down, cf, role, via)
         if w_false:
             _add(down, wf, GATE if role is COND else role, via)
         return State(applies and c_true, (applies and c_false) or self.s_false or w_false, up, down)
@@ -339,13 +347,19 @@ class Relevance:
             down_matters = not further and d.can_none and others_allow_none
             na_matters = not further and d.can_na and others_allow_none and any(o.can_none for o in others)
             anything = False
+            # While the sector's scope is open no answer to its clauses can decide one of them
+            # (each needs the scope known): only the scope questions are asked, and the clauses'
+            # own questions follow once it is answered.
+            scope_first = rel.scope_open
             for order, tid in enumerate(d.decisive):
                 s = rel.state(tid)
                 if s.can_up and rel.s_true:
-                    put(s.up, d, order, tid, s.met)
+                    if not scope_first:
+                        put(s.up, d, order, tid, s.met)
                     anything = True
                 if down_matters and s.can_down:
-                    put(s.down, d, order, tid, s.met)
+                    if not scope_first:
+                        put(s.down, d, order, tid, s.met)
                     anything = True
             if rel.scope_open and (anything or down_matters or na_matters):
                 for f in rel.scope_facts:
