@@ -232,7 +232,7 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     """
     from hazardjudge.engine.yamlio import MAX_FILE_BYTES
     from hazardjudge.inputs import observations
-    from hazardjudge.inputs.inspections import detect, parse_date, parse_inspection
+    from hazardjudge.inputs.inspections import decode_text, detect, parse_date, parse_inspection
 
     try:
         if args.file == "-":
@@ -248,13 +248,17 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         if len(data) > MAX_FILE_BYTES:
             raise InputError([Problem("input.too_large", f"输入过大（超过 {MAX_FILE_BYTES} 字节）", None)])
         on = parse_date(args.on) if args.on else None
+        encoding = None
+        if args.input_format != "xlsx" and data[:2] != b"PK":
+            data, encoding = decode_text(data, name)
         fmt = args.input_format or detect(data)
         if fmt in ("yaml", "json"):
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                raise InputError([Problem("input.encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", None)]) from None
-            parsed = parse_inspection(text, name, fmt)
+            if encoding:
+                # The bundle and inspection files are UTF-8 by contract; only pasted forms are guessed.
+                raise InputError([Problem("input.encoding", f"YAML/JSON 检查记录须为 UTF-8 编码（此文件似为 {encoding}）", None)])
+            parsed = parse_inspection(data, name, fmt)
+        elif encoding:
+            print(f"{name}: 不是 UTF-8 编码，已按 {encoding} 读取", file=sys.stderr)
     except InputError as exc:
         _print_problems(exc.problems)
         return EXIT_DATAERR

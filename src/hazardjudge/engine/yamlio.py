@@ -108,7 +108,16 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         if tag == _SEQ and isinstance(node, yaml.SequenceNode):
             return self.construct_sequence(node)
         # Always deep, so the positions exist before anyone reads the value.
-        return super().construct_object(node, deep=True)
+        try:
+            return super().construct_object(node, deep=True)
+        except (ValueError, OverflowError):
+            # A timestamp that is no date (2026-02-30), an integer of thousands of digits:
+            # PyYAML raises without a position, which would reach the user as a crash.
+            shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else tag
+            kind = "日期不存在" if tag.endswith(":timestamp") else "位数过多" if tag.endswith((":int", ":float")) else "无法识别"
+            raise InputError(
+                [Problem("yaml.value", f"值“{shown}”{kind}", _mark_pos(self.source_name, node.start_mark))]
+            ) from None
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         if not isinstance(node, yaml.MappingNode):
@@ -185,6 +194,8 @@ def load_yaml_text(text: str, name: str) -> Any:
         raise InputError([Problem("yaml.syntax", f"YAML 格式错误：{exc.problem or exc}", pos)]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem("yaml.syntax", f"YAML 格式错误：{exc}", Position(name, 1, 1))]) from None
+    except RecursionError:
+        raise InputError([Problem("yaml.depth", "YAML 嵌套层数过多", Position(name, 1, 1))]) from None
     finally:
         loader.dispose()
 
@@ -214,6 +225,11 @@ def load_json_text(text: str, name: str) -> Any:
         raise InputError(
             [Problem("json.syntax", f"JSON 格式错误：{exc.msg}", Position(name, exc.lineno, exc.colno))]
         ) from None
+    except RecursionError:
+        raise InputError([Problem("json.depth", "JSON 嵌套层数过多", Position(name, 1, 1))]) from None
+    except ValueError:
+        # json refuses integers past Python's digit limit (4300) with a bare ValueError.
+        raise InputError([Problem("json.number", "JSON 中有位数过多的数字", Position(name, 1, 1))]) from None
 
 
 def read_text(path: Path) -> str:

@@ -40,6 +40,30 @@ META_LABELS = {"检查表编号": "checklist", "检查日期": "date", "判定�
 _TABLE_STARTS = tuple(label + sep for label in (CHECKLIST_FIRST_HEADER, *META_LABELS) for sep in (",", "\t"))
 
 
+def decode_text(data: bytes, name: str = "<输入>") -> tuple[str, str | None]:
+    """The text of pasted or saved bytes, and the encoding's name when it was not UTF-8.
+
+    Excel and WPS on Chinese Windows save CSV and text as GBK (GB18030 is its superset),
+    and "Unicode text" as UTF-16 with a byte-order mark; read as UTF-8 with replacement
+    characters those files became unrecognised lines and a silent 无法判定.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return data.decode("utf-8-sig"), None
+        except UnicodeDecodeError:
+            pass
+        try:
+            return data.decode("gb18030"), "GB18030（GBK）"
+        except UnicodeDecodeError:
+            pass
+    raise InputError([Problem("input.encoding", "无法识别文件的文字编码（支持 UTF-8、GBK/GB18030、带 BOM 的 UTF-16）", Position(name, 1, 1))])
+
+
 def detect(data: bytes | str) -> str:
     if isinstance(data, bytes) and data[:2] == b"PK":
         return "xlsx"
