@@ -68,7 +68,7 @@ def test_bad_requests_are_clear_4xx(client, body, status):
 
 def test_malformed_json_is_4xx(client):
     response = client.post("/api/judge", content=b'{"facts": ', headers={"content-type": "application/json"})
-    assert response.status_code == 422
+    assert response.status_code == 400  # an unreadable body, as docs/service.md says; 422 is a body that does not fit the schema
 
 
 def test_oversized_body_is_413(client):
@@ -151,3 +151,27 @@ def test_a_pasted_checklist_is_judged_on_its_own_date_and_numbering(client, ship
     served = client.post("/api/checklist", json={"date": "2025-03-01", "site_kinds": ["gas_operator"]}).json()
     assert served["identity"] == checklist.identity
     assert any(i["applies_when"] for i in served["items"])
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ('{"facts": {"fire.in_scope": "是", "fire.in_scope": "否"}}', "json.duplicate_key"),
+        ('{"facts": {', "json.syntax"),
+        ('{"facts": ' + "[" * 3000 + "]" * 3000 + "}", "json.depth"),
+        ('{"facts": {"gas.license_held": ' + "9" * 5000 + "}}", "json.number"),
+    ],
+)
+def test_a_body_the_cli_would_refuse_is_refused_alike(client, body, code):
+    response = client.post("/api/judge", content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "请求格式有误" and response.json()["problems"][0]["code"] == code
+
+
+def test_one_bad_item_fails_alone_in_a_batch(client):
+    items = [{"facts": {}, "date": "2026-02-30"}, {"facts": {"gas.license_held": False}, "sectors": ["city_gas"], "date": "2026-11-01"}]
+    response = client.post("/api/judge/batch", json={"items": items})
+    assert response.status_code == 200
+    first, second = response.json()
+    assert first["verdict"] is None and "2026年2月只有 28 天" in first["problems"][0]["message"]
+    assert second["verdict"]["outcome"] == "major"

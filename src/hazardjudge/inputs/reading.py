@@ -295,7 +295,7 @@ def read_answers(
         try:
             value_read = coerce(fact, value, vocabulary)
         except ValueError as exc:
-            shown = repr(value) if not isinstance(value, str) else f"“{value[:60]}”"
+            shown = repr(value)[:60] if not isinstance(value, str) else f"“{value[:60]}”"
             problems.append(Problem("answer.invalid", f"{key}（{fact.question}）的回答 {shown} 无法识别：{exc}", pos))
             continue
         if value_read is not None:

@@ -14,13 +14,15 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hazardjudge import clock
 from hazardjudge.api import Engine, load
 from hazardjudge.authoring import coverage
 from hazardjudge.engine.models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict, WrittenDate
 from hazardjudge.engine.verdicts import doc_ref
+from hazardjudge.engine.yamlio import load_json_text
 from hazardjudge.errors import InputError, Problem
 from hazardjudge.inputs import checklists
 from hazardjudge.outputs import notices
@@ -71,7 +73,9 @@ class JudgeResponse(BaseModel):
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[JudgeRequest] = Field(max_length=MAX_BATCH)
+    # Each item is checked on its own (as a JudgeRequest), so one bad item is one failed
+    # result, not a refused batch.
+    items: list[dict[str, Any]] = Field(max_length=MAX_BATCH, description="JudgeRequest bodies, one result each")
 
 
 class BatchItem(BaseModel):
@@ -125,6 +129,40 @@ class SiteKindsOut(BaseModel):
     site_kinds: dict[str, str]
 
 
+def _validation_problems(errors: list[dict]) -> list[dict[str, Any]]:
+    return [{"code": "request.invalid", "message": f"{'.'.join(map(str, e['loc']))}：{e['msg']}"} for e in errors]
+
+
+class StrictJSONRoute(APIRoute):
+    """Reads a JSON body with the project's own JSON reader before FastAPI does.
+
+    json.loads keeps the last of two equal keys, so {"fire.in_scope": "是", "fire.in_scope": "否"}
+    would be judged on whichever came last, where the CLI refuses it; the reader also
+    bounds nesting and number size and reports errors with line and column, in Chinese.
+    The body is cached on the request, so FastAPI's own parse reads the same bytes.
+    """
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            if request.method == "POST" and "json" in request.headers.get("content-type", ""):
+                body = await request.body()
+                try:
+                    load_json_text(body.decode("utf-8"), "<请求体>")
+                except UnicodeDecodeError:
+                    return _bad_body([{"code": "request.encoding", "message": "请求体须为 UTF-8 编码的 JSON"}])
+                except InputError as exc:
+                    return _bad_body([ProblemOut.of(p).model_dump() for p in exc.problems])
+            return await handler(request)
+
+        return strict
+
+
+def _bad_body(problems: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"error": "请求格式有误", "problems": problems}, status_code=400)
+
+
 def _site(kinds: list[str] | None) -> dict[str, Any] | None:
     return {"site.kinds": kinds} if kinds else None
 
@@ -137,6 +175,7 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
         version="0.1.0",
         description="重大事故隐患判定：按检查日期适用的判定标准给出结论、条款依据和待补充的问题。",
     )
+    app.router.route_class = StrictJSONRoute  # before any route is declared
     documents = _documents(engine)
 
     @app.middleware("http")
@@ -155,8 +194,7 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        problems = [{"code": "request.invalid", "message": f"{'.'.join(map(str, e['loc']))}：{e['msg']}"} for e in exc.errors()]
-        return JSONResponse({"error": "请求格式有误", "problems": problems}, status_code=422)
+        return JSONResponse({"error": "请求格式有误", "problems": _validation_problems(exc.errors())}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
@@ -206,7 +244,12 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
     @app.post("/api/judge/batch", response_model=list[BatchItem])
     def judge_batch(req: BatchRequest) -> list[BatchItem]:
         out = []
-        for item in req.items:
+        for raw in req.items:
+            try:
+                item = JudgeRequest.model_validate(raw)
+            except ValidationError as exc:
+                out.append(BatchItem(problems=[ProblemOut(**p) for p in _validation_problems(exc.errors())]))
+                continue
             try:
                 out.append(BatchItem(verdict=judge_one(item).verdict))
             except InputError as exc:
