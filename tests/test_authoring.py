@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from test_loading_errors import edit
 
+import hazardjudge
 from hazardjudge.cli import main
 
 RULES_2025 = Path("rules/demo/v2025.yaml")
@@ -133,3 +135,17 @@ def test_explain_agrees_with_the_engine_on_random_inspections(shipped, demo):
             assert all(r.consistent for d in result.documents for r in d.rules)
 
         run()
+
+
+def test_judge_refuses_a_bundle_that_lint_rejects(demo_copy, tmp_path, capsys):
+    """A rule that can never trigger would report a real hazard as 未发现: judging refuses the bundle."""
+    edit(demo_copy / RULES_2025, "condition: {fact: demo.people, gt: 500}",
+         "condition: {all: [{fact: demo.people, gt: 500}, {fact: demo.people, lt: 100}]}")
+    inspection = tmp_path / "i.yaml"
+    inspection.write_text("date: 2026-01-01\nfacts:\n  demo.kinds: [demo_place]\n  demo.people: 800\n", encoding="utf-8")
+    assert main(["judge", str(inspection), "--criteria", str(demo_copy / "criteria"), "--rules", str(demo_copy / "rules")]) == 78
+    err = capsys.readouterr().err
+    assert "logic.never_triggers" in err and "v2025.yaml:" in err
+    engine = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    with pytest.raises(hazardjudge.BundleError):
+        engine.judge({"demo.kinds": ["demo_place"], "demo.people": 800}, on=dt.date(2026, 1, 1))

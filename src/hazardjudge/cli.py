@@ -451,9 +451,12 @@ def _lint(args: argparse.Namespace) -> int:
 
     try:
         bundle = load_bundle(*_dirs(args))
-        Engine(bundle)._evaluator.warm()  # compiling and creating every ruleset is part of the check
         problems = sorted(bundle.warnings + semantic_problems(bundle), key=lambda p: p.sort_key())
         failed = any(p.severity == "error" for p in problems) or (args.strict and bool(problems))
+        if not any(p.severity == "error" for p in problems):
+            # Compiling and creating every ruleset is part of the check (a bundle with logic
+            # errors is refused there too, which would hide its warnings).
+            Engine(bundle)._evaluator.warm()
     except BundleError as exc:
         problems, failed = exc.problems, True
     except EngineError as exc:

@@ -36,6 +36,7 @@ from hazardjudge.engine.conditions import (
     true_dnf,
 )
 from hazardjudge.engine.loading import Bundle, RuleSource
+from hazardjudge.engine.logic import rule_contradictions
 from hazardjudge.engine.models import (
     AllOf,
     Combination,
@@ -47,6 +48,7 @@ from hazardjudge.engine.models import (
     Rule,
     Sector,
 )
+from hazardjudge.errors import BundleError
 
 #: durable rules per element ruleset; measured safe against error 303 (tests/test_engine_lifecycle.py)
 DEFAULT_SLICE = 40
@@ -332,6 +334,10 @@ class Compiler:
         sources = self.bundle.items_of(key)
         scope = scope_condition(sector)
         rules = [s for s in sources if isinstance(s.item, Rule)]
+        # A rule that can never trigger would report a real hazard as 未发现: refuse the
+        # version as a malformed file is refused (the check reuses the DNFs compiled below).
+        if problems := [p for s in rules for p in rule_contradictions(s, self.bundle.facts)]:
+            raise BundleError(problems)
         combos = [s for s in sources if isinstance(s.item, Combination)]
         exclusions = [s for s in sources if isinstance(s.item, Exclusion)]
 
