@@ -248,3 +248,33 @@ def test_site_answers_that_chose_the_checklist_count_as_answers(shipped):
     assert answers.values["site.kinds"] == frozenset({"gas_operator"})
     verdict = shipped.judge(answers, on=ON)
     assert next(d for d in verdict.documents if d.sector == "city_gas").applicability.value == "applicable"
+
+
+def test_bounded_question_matching_agrees_with_scoring_every_question(shipped):
+    """The rapidfuzz bound only skips work: the match is the one exhaustive difflib scoring gives."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from hazardjudge.inputs.pasting import MATCH_MARGIN, MATCH_THRESHOLD, _closest, _similarity
+
+    questions = sorted({f.question for f in shipped.bundle.facts.values()})
+    pieces = st.sampled_from(questions).flatmap(
+        lambda q: st.tuples(st.integers(0, len(q)), st.integers(0, len(q))).map(lambda ij: q[min(ij) : max(ij)])
+    )
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(pieces, min_size=1, max_size=2).map("".join))
+    def run(key):
+        exhaustive = sorted(((_similarity(key, q), q) for q in questions), reverse=True)
+        bounded = _closest(key, questions)
+        if not key:
+            return
+        if exhaustive[0][0] < MATCH_THRESHOLD:  # no match either way; the walk may stop early
+            assert not bounded or bounded[0][0] < MATCH_THRESHOLD
+            return
+        assert bounded[0] == exhaustive[0]
+        best = exhaustive[0][0]
+        near = [x for x in exhaustive if best - x[0] < MATCH_MARGIN]
+        assert [x for x in bounded if best - x[0] < MATCH_MARGIN] == near
+
+    run()
