@@ -68,3 +68,39 @@ def test_a_gbk_yaml_inspection_is_refused_clearly(tmp_path, capsys):
     path.write_bytes("facts:\n  gas.license_held: 否\n".encode("gbk"))
     assert main(["judge", str(path), "--sector", "city_gas"]) == 65
     assert "须为 UTF-8 编码" in capsys.readouterr().err
+
+
+def _workbook_with_padding(shipped, padding: int) -> bytes:
+    import io
+    import zipfile
+
+    checklist = checklists.build(shipped, dt.date(2026, 11, 1), site={"site.kinds": ["gas_operator"]})
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(checklists.to_xlsx(checklist))) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("xl/padding.xml", b"<a>" + b" " * padding + b"</a>")
+    return out.getvalue()
+
+
+def test_a_workbook_that_expands_hugely_is_refused_before_it_is_parsed(shipped):
+    bomb = _workbook_with_padding(shipped, 40 * 1024 * 1024)
+    assert len(bomb) < 200_000  # small on the wire
+    _, pasted = shipped.paste(bomb)
+    assert [p.code for p in pasted.problems] == ["paste.too_large"] and not pasted.facts
+
+
+def test_a_workbook_with_too_many_rows_stops_at_the_limit(shipped):
+    import io
+
+    from openpyxl import Workbook
+
+    from hazardjudge.inputs.pasting import MAX_LINES
+
+    wb = Workbook()
+    for i in range(MAX_LINES + 500):
+        wb.active.append([i, "gas.license_held", "否"])
+    data = io.BytesIO()
+    wb.save(data)
+    _, pasted = shipped.paste(data.getvalue())
+    assert [p.code for p in pasted.problems] == ["paste.too_long"] and not pasted.facts

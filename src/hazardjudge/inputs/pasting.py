@@ -24,6 +24,7 @@ import datetime as dt
 import difflib
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -38,6 +39,8 @@ from hazardjudge.inputs.inspections import META_LABELS, detect, parse_date
 from hazardjudge.inputs.reading import coerce
 
 MAX_LINES = 5000
+MAX_XLSX_EXPANDED = 32 * 1024 * 1024
+MAX_XLSX_COLUMNS = 32
 
 _AR = r"[0-9]{1,4}"
 _CN = r"[零〇一二两三四五六七八九十百]{1,6}"
@@ -525,12 +528,29 @@ def parse_xlsx(
     from openpyxl import load_workbook
 
     reader = Reader(facts, source, vocabulary)
+    # A workbook is a zip: 1 MB of it can expand to a gigabyte of sheet XML, all parsed before
+    # a row could be counted. The declared sizes are checked first, and rows are read only
+    # up to the limit (a checklist has a few hundred rows and ten columns).
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        expanded = 0  # not a zip at all: openpyxl says so below
+    if expanded > MAX_XLSX_EXPANDED:
+        reader.result.problems.append(
+            Problem("paste.too_large", f"Excel 文件解压后超过 {MAX_XLSX_EXPANDED // (1024 * 1024)} MB，不是检查表", Position(source, 1, 1))
+        )
+        return reader.result
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = []
+        for row in wb.worksheets[0].iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS):
+            rows.append(list(row))
+            if len(rows) > MAX_LINES:
+                break
     except Exception as exc:  # openpyxl raises many types for a damaged file
         reader.result.problems.append(Problem("paste.xlsx", f"无法读取 Excel 文件：{exc}", Position(source, 1, 1)))
         return reader.result
-    rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
     if len(rows) > MAX_LINES:
         reader.result.problems.append(Problem("paste.too_long", f"表格超过 {MAX_LINES} 行", Position(source, 1, 1)))
         return reader.result
