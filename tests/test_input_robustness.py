@@ -104,3 +104,14 @@ def test_a_workbook_with_too_many_rows_stops_at_the_limit(shipped):
     wb.save(data)
     _, pasted = shipped.paste(data.getvalue())
     assert [p.code for p in pasted.problems] == ["paste.too_long"] and not pasted.facts
+
+
+def test_many_unknown_question_ids_are_counted_not_each_matched(shipped):
+    import hazardjudge
+    from hazardjudge.inputs.reading import MAX_SUGGESTIONS
+
+    with pytest.raises(hazardjudge.InputError) as info:
+        shipped.read({f"x.unknown_{i}": True for i in range(20_000)})
+    problems = info.value.problems
+    assert len(problems) == MAX_SUGGESTIONS + 1
+    assert any(f"另有 {20_000 - MAX_SUGGESTIONS} 个未知的问题编号" in p.message for p in problems)
