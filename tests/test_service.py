@@ -175,3 +175,12 @@ def test_one_bad_item_fails_alone_in_a_batch(client):
     first, second = response.json()
     assert first["verdict"] is None and "2026年2月只有 28 天" in first["problems"][0]["message"]
     assert second["verdict"]["outcome"] == "major"
+
+
+def test_the_page_forbids_foreign_scripts_and_framing(client):
+    page = client.get("/")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    for response in (page, client.get("/api/health"), client.get("/static/app.js")):
+        assert response.headers["x-content-type-options"] == "nosniff"

@@ -129,6 +129,18 @@ class SiteKindsOut(BaseModel):
     site_kinds: dict[str, str]
 
 
+# The inspectors' page runs only its own script and loads nothing from elsewhere; no
+# other site may frame it. Inline styles stay allowed: the printable notice, opened from
+# the page as a blob document, inherits this policy and carries its A4 layout inline.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+}
+
+
 def _validation_problems(errors: list[dict]) -> list[dict[str, Any]]:
     return [{"code": "request.invalid", "message": f"{'.'.join(map(str, e['loc']))}：{e['msg']}"} for e in errors]
 
@@ -177,6 +189,13 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
     )
     app.router.route_class = StrictJSONRoute  # before any route is declared
     documents = _documents(engine)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -268,7 +287,7 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
-        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"), headers=PAGE_HEADERS)
 
     @app.get("/static/{name}", include_in_schema=False)
     def asset(name: str) -> Response:
