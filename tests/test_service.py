@@ -184,3 +184,41 @@ def test_the_page_forbids_foreign_scripts_and_framing(client):
     assert page.headers["x-frame-options"] == "DENY"
     for response in (page, client.get("/api/health"), client.get("/static/app.js")):
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_serve_with_two_worker_processes(tmp_path):
+    """hazardjudge serve --workers 2: a real server on loopback, each worker with its own engine."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hazardjudge.cli", "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 60
+        body = None
+        while time.time() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                time.sleep(0.3)
+        assert body and body["status"] == "ok", proc.stderr.read().decode() if proc.poll() is not None else "no answer"
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/judge",
+            data=json.dumps({"facts": {"gas.license_held": False}, "sectors": ["city_gas"], "date": "2026-11-01"}).encode(),
+            headers={"content-type": "application/json"},
+        )
+        for _ in range(6):
+            with urllib.request.urlopen(request, timeout=10) as r:
+                assert json.loads(r.read())["verdict"]["outcome"] == "major"
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="启动 HTTP 接口和网页（默认只监听本机）")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="工作进程数（每个进程各自加载规则包）")
+    serve.add_argument("--limit-concurrency", type=int, default=64, help="每个进程同时处理的连接上限，超过时返回 503")
     _bundle_args(serve)
 
     checklist = sub.add_parser("checklist", help="生成检查表（只含适用的问题）")
@@ -374,10 +376,14 @@ def _notice(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from hazardjudge.service.app import serve
 
-    engine = _load(args)
+    engine = _load(args)  # also checks the bundle before any worker starts
     if engine is None:
         return EXIT_CONFIG
-    serve(args.host, args.port, engine)
+    if args.workers < 1 or args.limit_concurrency < 1:
+        print("--workers 和 --limit-concurrency 须为正整数", file=sys.stderr)
+        return EXIT_USAGE
+    criteria, rules = _dirs(args)
+    serve(args.host, args.port, engine, args.workers, (criteria, rules), args.limit_concurrency)
     return EXIT_NONE
 
 
