@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hazardjudge.cli import main
+from hazardjudge.engine.models import OverallOutcome
 from hazardjudge.errors import InputError
 from hazardjudge.inputs import checklists
 from hazardjudge.inputs.pasting import chinese_number, parse
@@ -477,3 +478,16 @@ def test_a_number_names_its_question_or_none(shipped, n, form, yes):
         assert pasted.problems == [] and [m.fact for m in pasted.matches] == [item.fact]
         if item.type.value == "boolean":
             assert answers.values[item.fact] is yes
+
+
+def test_a_chat_reply_with_only_the_identity_line_is_judged_on_its_checklist(shipped):
+    """Inspectors reply with 检查表编号 and numbered answers, not the date and unit-type lines."""
+    checklist = checklists.build(shipped, dt.date(2025, 3, 1), site={"site.kinds": ["gas_operator"]})
+    number = next(i.number for i in checklist.items if i.fact == "gas.license_held")
+    reply = f"检查表编号：{checklist.identity}\n{number}. 否\n"
+    answers, pasted = shipped.paste(reply)
+    assert pasted.on == dt.date(2025, 3, 1)
+    verdict = shipped.judge(answers, on=pasted.on, sectors=pasted.sectors)
+    direct = shipped.judge({"site.kinds": ["gas_operator"], "gas.license_held": False}, on=dt.date(2025, 3, 1))
+    assert verdict.outcome == direct.outcome == OverallOutcome.major
+    assert [r.rule for r in verdict.findings()] == [r.rule for r in direct.findings()]

@@ -74,8 +74,14 @@ class Engine:
         needed = ({"date"} if on is None else set()) | (set() if sectors else {"sectors"})
         if pasted.meta.unsure & needed:
             raise InputError([p for p in pasted.problems if p.code in ("paste.meta_date", "paste.meta_conflict")])
-        pasted.on = on or pasted.meta.date
-        pasted.sectors = list(sectors) if sectors else pasted.meta.sectors
+        # Answers numbered against a checklist that only its 检查表编号 line names (an inspector
+        # replying in a chat rarely copies the date and unit-type lines): that checklist's date,
+        # named sectors and unit type are the inspection's, as its metadata lines would say.
+        numbered = rebuild(self, pasted.numbered_by) if pasted.numbered_by else None
+        pasted.on = on or pasted.meta.date or (numbered.date if numbered else None)
+        pasted.sectors = list(sectors) if sectors else pasted.meta.sectors or (numbered.sectors if numbered and numbered.named else None)
+        if numbered is not None and not site:
+            site = {k: v for k, v in numbered.site_values().items() if k not in pasted.facts}
         if pasted.sectors:
             self._sectors(pasted.sectors)  # a filled checklist's 判定行业 line names known sectors
         # The site answers chose the checklist, which then leaves them out: they are answers too.
