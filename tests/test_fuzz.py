@@ -85,3 +85,19 @@ def test_any_json_body_is_answered_without_a_500(client, path):
             assert "error" in response.json()
 
     run()
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in example_dir().glob("*.yaml") if p.name != "notice.yaml"))
+def test_the_same_input_gives_the_same_output_in_two_processes(example):
+    import subprocess
+    import sys
+
+    def run():
+        return subprocess.run(
+            [sys.executable, "-m", "hazardjudge.cli", "judge", str(example_dir() / example), "--format", "json"],
+            capture_output=True,
+        )
+
+    first, second = run(), run()
+    assert first.returncode == second.returncode and first.returncode in VERDICT_CODES
+    assert first.stdout == second.stdout and first.stdout
