@@ -545,7 +545,10 @@ def parse_xlsx(
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         rows = []
         for row in wb.worksheets[0].iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS):
-            rows.append(list(row))
+            cells = list(row)
+            while cells and cells[-1] is None:
+                cells.pop()  # max_col pads every row to its width; a row ends at its last value
+            rows.append(cells)
             if len(rows) > MAX_LINES:
                 break
     except Exception as exc:  # openpyxl raises many types for a damaged file
