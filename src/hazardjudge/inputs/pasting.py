@@ -31,6 +31,7 @@ from typing import Any, Callable
 from rapidfuzz.distance import LCSseq
 
 from hazardjudge.engine.models import FactDef, GeneralHazard
+from hazardjudge.engine.normalising import chinese_integer
 from hazardjudge.engine.vocabulary import Vocabulary
 from hazardjudge.errors import InputError, Position, Problem, suggest
 from hazardjudge.inputs import observations
@@ -64,25 +65,21 @@ _SECTION = re.compile(r"^【[^】]*】$")
 _COLON = re.compile(r"[:：]")
 _FACT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_\-]+)+")
 _PAREN_GROUP = re.compile(r"[（(]\s*([^（）()]*)\s*[）)]")
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 META_KEYS = set(META_LABELS.values())
 PREFIX = 6  # question texts are indexed by their first characters
 
 
 def chinese_number(text: str) -> int:
-    """一 … 九百九十九 as written in question numbers (十一, 二十, 一百零五)."""
-    total, digit = 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            total += (digit or 1) * (10 if ch == "十" else 100)
-            digit = 0
-    return total + digit
+    """一 … 九百九十九 as written in question numbers (十一, 二十, 一百零五); ValueError otherwise."""
+    return chinese_integer(text)
 
 
-def _number(text: str) -> int:
-    return int(text) if text.isdigit() else chinese_number(text)
+def _number(text: str) -> int | None:
+    """A written question number, or None where it is no number (十百 is not 110)."""
+    try:
+        return int(text) if text.isdigit() else chinese_number(text)
+    except ValueError:
+        return None
 
 
 def number_key(key: str) -> int | None:
@@ -409,6 +406,11 @@ def _collect_line(reader: Reader, line: str, number: int) -> None:
     if m:
         rest = body[m.end() :].lstrip()
         value = m.group("nth") or m.group("nq") or m.group("par") or m.group("cn") or m.group("dot") or m.group("bare")
+        if _number(value) is None:
+            reader.result.problems.append(
+                Problem("paste.unknown_number", f"题号“{value}”无法识别，这一行未采用：“{stripped[:80]}”", Position(reader.source, number, 1))
+            )
+            return
         if rest[:1] in (":", "："):
             reader.add_number(_number(value), rest[1:].strip(), number, line)
             return
