@@ -77,7 +77,7 @@ class Engine:
         # Answers numbered against a checklist that only its 检查表编号 line names (an inspector
         # replying in a chat rarely copies the date and unit-type lines): that checklist's date,
         # named sectors and unit type are the inspection's, as its metadata lines would say.
-        numbered = rebuild(self, pasted.numbered_by) if pasted.numbered_by else None
+        numbered = pasted.numbering
         pasted.on = on or pasted.meta.date or (numbered.date if numbered else None)
         pasted.sectors = list(sectors) if sectors else pasted.meta.sectors or (numbered.sectors if numbered and numbered.named else None)
         if numbered is not None and not site:

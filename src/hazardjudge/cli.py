@@ -250,17 +250,16 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         if len(data) > MAX_FILE_BYTES:
             raise InputError([Problem("input.too_large", f"输入过大（超过 {MAX_FILE_BYTES} 字节）", None)])
         on = parse_date(args.on) if args.on else None
-        encoding = None
-        if args.input_format != "xlsx" and data[:2] != b"PK":
-            data, encoding = decode_text(data, name)
-        fmt = args.input_format or detect(data)
+        encoding, text = None, None
+        if not (args.input_format == "xlsx" or (args.input_format is None and data[:2] == b"PK")):
+            text, encoding = decode_text(data, name)
+        fmt = args.input_format or detect(text if text is not None else data)
         if fmt in ("yaml", "json"):
             if encoding:
                 # The bundle and inspection files are UTF-8 by contract; only pasted forms are guessed.
                 raise InputError([Problem("input.encoding", f"YAML/JSON 检查记录须为 UTF-8 编码（此文件似为 {encoding}）", None)])
-            parsed = parse_inspection(data, name, fmt)
-        elif encoding:
-            print(f"{name}: 不是 UTF-8 编码，已按 {encoding} 读取", file=sys.stderr)
+            parsed = parse_inspection(text, name, fmt)
+
     except InputError as exc:
         _print_problems(exc.problems)
         return EXIT_DATAERR

@@ -36,7 +36,7 @@ from hazardjudge.engine.vocabulary import Vocabulary
 from hazardjudge.errors import InputError, Position, Problem, suggest
 from hazardjudge.inputs import observations
 from hazardjudge.inputs.checklists import CSV_HEADER, INSTRUCTIONS, Checklist, help_line
-from hazardjudge.inputs.inspections import META_LABELS, detect, parse_date
+from hazardjudge.inputs.inspections import META_LABELS, decode_text, detect, parse_date
 from hazardjudge.inputs.reading import coerce
 
 MAX_LINES = 5000
@@ -119,6 +119,8 @@ class Pasted:
     meta: Meta = field(default_factory=Meta)
     #: the identity of the checklist numbered answers were resolved against (None: none were read)
     numbered_by: str | None = None
+    #: that checklist itself (its date, named sectors and site answers)
+    numbering: Checklist | None = None
     #: the date and sectors to judge with (set by :meth:`Engine.paste`: options, else the metadata)
     on: dt.date | None = None
     sectors: list[str] | None = None
@@ -342,6 +344,7 @@ class Reader:
                 )
             )
             return
+        self.result.numbering = self.numbering
         self.result.numbered_by = self.numbering.identity if self.numbering else None
         self._read(fid, "number", 1.0, raw, line, text)
 
@@ -570,14 +573,24 @@ def parse(
 ) -> Pasted:
     """Read pasted answers. Numbered answers refer to the checklist the pasted 检查表编号 names
     (``rebuild`` builds it from the identity); without one, to ``default(meta)`` or ``checklist``."""
+    encoding = None
+    if isinstance(data, bytes) and not (fmt == "xlsx" or (fmt is None and data[:2] == b"PK")):
+        # Decoded before detection: a GBK CSV read as UTF-8 loses the header that names it.
+        try:
+            data, encoding = decode_text(data, source)
+        except InputError as exc:
+            return Pasted(problems=list(exc.problems))  # nothing readable: reported, nothing answered
     fmt = fmt or detect(data)
     if fmt == "xlsx":
         if isinstance(data, str):
-            raise ValueError("xlsx needs bytes")
+            raise InputError([Problem("paste.xlsx", "Excel 文件须以原始字节提供，不能是文字", Position(source, 1, 1))])
         return parse_xlsx(data, facts, checklist, source, default, rebuild, vocabulary)
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
     if fmt == "csv":
-        return parse_table(text, facts, checklist, source, ",", default, rebuild, vocabulary)
-    if fmt == "tsv":
-        return parse_table(text, facts, checklist, source, "\t", default, rebuild, vocabulary)
-    return parse_lines(text, facts, checklist, source, default, rebuild, vocabulary)
+        pasted = parse_table(data, facts, checklist, source, ",", default, rebuild, vocabulary)
+    elif fmt == "tsv":
+        pasted = parse_table(data, facts, checklist, source, "\t", default, rebuild, vocabulary)
+    else:
+        pasted = parse_lines(data, facts, checklist, source, default, rebuild, vocabulary)
+    if encoding:
+        pasted.problems.append(Problem("paste.encoding", f"不是 UTF-8 编码，已按 {encoding} 读取", Position(source, 1, 1), severity="warning"))
+    return pasted
