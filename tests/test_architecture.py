@@ -14,6 +14,7 @@ PKG = Path(hazardjudge.__file__).parent
 LAYERS = {
     "errors": 0,
     "clock": 0,
+    "workdays": 0,
     "engine": 1,
     "inputs": 2,
     "outputs": 2,
