@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -35,6 +36,11 @@ class Engine:
         self.compiled: CompiledBundle = compile_bundle(bundle)
         self._evaluator = DurableEvaluator(self.compiled)
         self._memo: dict = {}  # what verdicts need that depends only on the bundle, built once
+
+    @property
+    def sources(self) -> tuple[Path, Path, tuple[Path, ...]]:
+        """What the bundle was loaded from: ``load(*engine.sources)`` builds the same engine."""
+        return self.bundle.criteria_dir, self.bundle.rules_dir, self.bundle.overlay_dirs
 
     # ----------------------------------------------------------------- inputs
 
@@ -188,9 +194,27 @@ _default: Engine | None = None
 _default_lock = threading.Lock()
 
 
-def load(criteria: Path | str | None = None, rules: Path | str | None = None) -> Engine:
-    """Load, check and compile a bundle. Without arguments: the criteria and rules shipped with the package."""
-    return Engine(load_bundle(criteria, rules))
+#: overlay folders every load() without explicit ``overlays`` puts on top, separated by os.pathsep
+OVERLAYS_ENV = "HAZARDJUDGE_OVERLAYS"
+
+
+def environment_overlays() -> list[Path]:
+    """The overlay folders named by HAZARDJUDGE_OVERLAYS, in order (empty entries ignored)."""
+    return [Path(p) for p in os.environ.get(OVERLAYS_ENV, "").split(os.pathsep) if p.strip()]
+
+
+def load(
+    criteria: Path | str | None = None,
+    rules: Path | str | None = None,
+    overlays: Iterable[Path | str] | None = None,
+) -> Engine:
+    """Load, check and compile a bundle. Without arguments: the criteria and rules shipped with the package.
+
+    ``overlays``: folders (each with overlay.yaml and criteria/ and/or rules/) laid on top in
+    order; None reads HAZARDJUDGE_OVERLAYS, an empty list loads none.
+    """
+    chosen = environment_overlays() if overlays is None else [Path(o) for o in overlays]
+    return Engine(load_bundle(criteria, rules, chosen))
 
 
 def default_engine() -> Engine:

@@ -41,9 +41,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: 错误：{message}\n")
 
 
+def _overlay_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overlay", action="append", type=Path, default=[], metavar="FOLDER",
+        help="叠加层目录（含 overlay.yaml，可重复，按顺序叠加；另见环境变量 HAZARDJUDGE_OVERLAYS）",
+    )
+
+
 def _bundle_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--criteria", type=Path, help="criteria 目录（默认：随包提供的判定标准）")
     p.add_argument("--rules", type=Path, help="rules 目录（默认：随包提供的规则）")
+    _overlay_arg(p)
+
+
+def _overlays(args: argparse.Namespace, extra: Sequence[Path] = ()) -> list[Path]:
+    """HAZARDJUDGE_OVERLAYS first, then each --overlay (and ``extra``) in order, each folder once."""
+    from hazardjudge.api import environment_overlays
+
+    out: list[Path] = []
+    for path in [*environment_overlays(), *getattr(args, "overlay", []), *extra]:
+        if all(path.resolve() != p.resolve() for p in out):
+            out.append(path)
+    return out
 
 
 def _dirs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
@@ -93,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--inspections", type=Path, nargs="*", default=[], help="需要重新判定的已存检查记录文件")
     diff.add_argument("--on", help="重新判定检查记录时使用的日期（默认：记录中的 date）")
     diff.add_argument("--format", choices=("text", "json"), default="text")
+    _overlay_arg(diff)
+    diff.add_argument("--new-overlay", action="append", type=Path, default=[], metavar="FOLDER",
+                      help="只叠加在新版本上的叠加层（可重复）：看该叠加层改变了什么")
 
     explain = sub.add_parser("explain", help="给出一次判定的完整推理过程")
     explain.add_argument("file", help="检查记录（YAML 或 JSON）；- 表示标准输入")
@@ -209,7 +231,7 @@ def _load(args: argparse.Namespace):
     from hazardjudge.api import load
 
     try:
-        return load(*_dirs(args))
+        return load(*_dirs(args), overlays=_overlays(args))
     except BundleError as exc:
         print("规则包无法加载：", file=sys.stderr)
         _print_problems(exc.problems)
@@ -382,6 +404,10 @@ def _serve(args: argparse.Namespace) -> int:
         print("--workers 和 --limit-concurrency 须为正整数", file=sys.stderr)
         return EXIT_USAGE
     criteria, rules = _dirs(args)
+    from hazardjudge.api import OVERLAYS_ENV
+
+    # Worker processes load the bundle themselves: they read the same overlays from the environment.
+    os.environ[OVERLAYS_ENV] = os.pathsep.join(str(p) for p in engine.bundle.overlay_dirs)
     serve(args.host, args.port, engine, args.workers, (criteria, rules), args.limit_concurrency)
     return EXIT_NONE
 
@@ -429,9 +455,9 @@ def _diff(args: argparse.Namespace) -> int:
     from hazardjudge.inputs.inspections import parse_date
 
     engines = []
-    for root in (args.old, args.new):
+    for root, overlays in ((args.old, _overlays(args)), (args.new, _overlays(args, args.new_overlay))):
         try:
-            engines.append(load(root / "criteria", root / "rules"))
+            engines.append(load(root / "criteria", root / "rules", overlays=overlays))
         except BundleError as exc:
             print(f"{root} 无法加载：", file=sys.stderr)
             _print_problems(exc.problems)
@@ -455,7 +481,7 @@ def _lint(args: argparse.Namespace) -> int:
     from hazardjudge.engine.loading import load_bundle
 
     try:
-        bundle = load_bundle(*_dirs(args))
+        bundle = load_bundle(*_dirs(args), _overlays(args))
         problems = sorted(bundle.warnings + semantic_problems(bundle), key=lambda p: p.sort_key())
         failed = any(p.severity == "error" for p in problems) or (args.strict and bool(problems))
         if not any(p.severity == "error" for p in problems):

@@ -8,10 +8,12 @@ clause can be decided.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from hazardjudge import clock
 from hazardjudge.api import Engine
 from hazardjudge.authoring.testing import CaseResult, run_all
 from hazardjudge.engine.compiling import NAMED_PREFIX
@@ -61,13 +63,49 @@ class VersionCoverage:
     number: str
     clauses: list[ClauseCoverage]
     rules: list[RuleCoverage]
+    sector: str = ""
+    sector_title: str = ""
+    issuer: str = ""
+    effective: dt.date | None = None
+    superseded: dt.date | None = None
+    in_force: bool = False  # on the report's date
+    layer: str = ""
+    # Parts recorded as unread or not encoded (beyond the deciding clauses): each a gap.
+    parts: list[str] = field(default_factory=list)
+    identity: str = "unrecorded"  # how the document's own facts were checked
+    identity_unverified: list[str] = field(default_factory=list)
 
     @property
     def deciding(self) -> list[ClauseCoverage]:
         return [c for c in self.clauses if c.decides]
 
+    @property
+    def encoded(self) -> int:
+        return sum(bool(c.rules) for c in self.deciding)
 
-def compute(engine: Engine, results: list[CaseResult] | None = None) -> list[VersionCoverage]:
+    @property
+    def verified(self) -> int:
+        return sum(c.verification == "verified" for c in self.deciding)
+
+    @property
+    def gaps(self) -> int:
+        """Deciding clauses that are unverified or encoded by no rule, and unread or unencoded parts."""
+        return sum(c.verification == "unverified" or not c.rules for c in self.deciding) + len(self.parts)
+
+    @property
+    def identity_only(self) -> bool:
+        return not self.rules and not any(c.rules for c in self.clauses)
+
+    @property
+    def status(self) -> str:
+        if self.identity_only:
+            return "仅登记，未编码"
+        return "已编码" if not self.gaps else "部分编码"
+
+
+def compute(engine: Engine, results: list[CaseResult] | None = None, on: dt.date | None = None) -> list[VersionCoverage]:
+    """Coverage of every document version with a sector, in sector order; ``in_force`` on ``on`` (today)."""
+    on = on or clock.today()
     results = results if results is not None else run_all(engine)
     fired: set[str] = set()
     for r in results:
@@ -118,15 +156,44 @@ def compute(engine: Engine, results: list[CaseResult] | None = None) -> list[Ver
             )
             for cid, entry in version.clauses.items()
         ]
-        out.append(VersionCoverage(key, version.doc.title, version.doc.number, clauses, rules))
+        doc = version.doc
+        sector = engine.bundle.sectors[compiled.sector].model
+        out.append(
+            VersionCoverage(
+                key, doc.title, doc.number, clauses, rules,
+                sector=compiled.sector, sector_title=sector.title, issuer=doc.issuer,
+                effective=doc.effective, superseded=doc.superseded, in_force=doc.in_force(on),
+                layer=version.located.layer, parts=list(doc.unread_parts) + list(doc.not_encoded),
+                identity=doc.identity.status if doc.identity else "unrecorded",
+                identity_unverified=list(doc.identity.unverified) if doc.identity else [],
+            )
+        )
+    out.sort(key=lambda v: (v.sector, v.effective))
     return out
 
 
-STATUS = {"verified": "已核验", "single_source": "单一来源", "unverified": "未核验"}
+STATUS = {"verified": "已核验", "single_source": "单一来源", "unverified": "未核验", "unrecorded": "未记录"}
 
 
-def render_text(report: list[VersionCoverage]) -> str:
+def in_force_lines(report: list[VersionCoverage]) -> list[str]:
+    """One line per version in force: the list the README's sector list must match."""
     lines = []
+    for v in report:
+        if not v.in_force:
+            continue
+        layer = f"，{v.layer} 层" if v.layer not in ("shipped", "base") else ""
+        unverified = f"（未核实：{'、'.join(v.identity_unverified)}）" if v.identity_unverified else ""
+        lines.append(
+            f"  {v.sector_title}（{v.sector}）《{v.title}》{v.number}，{v.effective.isoformat()} 起：{v.status}；"
+            f"判定条款 {len(v.deciding)} 项，已编码 {v.encoded}，已核验 {v.verified}，缺口 {v.gaps}；"
+            f"文件信息{STATUS[v.identity]}{unverified}{layer}"
+        )
+    return lines
+
+
+def render_text(report: list[VersionCoverage], on: dt.date | None = None) -> str:
+    current = in_force_lines(report)
+    lines = [f"现行判定标准（{(on or clock.today()).isoformat()}，{len(current)} 个）：", *current, ""]
     for v in report:
         deciding = v.deciding
         lines.append(f"{v.key}《{v.title}》{v.number}")
@@ -136,7 +203,10 @@ def render_text(report: list[VersionCoverage]) -> str:
             f"单一来源 {sum(c.verification == 'single_source' for c in deciding)}，"
             f"未核验 {sum(c.verification == 'unverified' for c in deciding)}，"
             f"测试完整 {sum(c.complete for c in deciding)}"
+            + (f"；另有未取得或未编码的部分 {len(v.parts)} 处" if v.parts else "")
         )
+        for part in v.parts:
+            lines.append(f"  ✗ {part}")
         for c in deciding:
             t = c.tested
             tests = f"触发 {t.get('triggered', 0)} / 未触发 {t.get('not_triggered', 0)} / 无法判定 {t.get('undetermined', 0)}"

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, TypeVar, get_args
+from typing import Any, Iterable, Sequence, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -46,6 +46,8 @@ from hazardjudge.engine.models import (
     FactType,
     ObservationCatalogue,
     Outcome,
+    OverlayManifest,
+    ReplacementRef,
     Rule,
     RuleFile,
     Sector,
@@ -69,6 +71,25 @@ _OPS_BY_TYPE = {
 }
 
 
+#: the layer id of the criteria shipped with the package, and of any other base bundle
+SHIPPED_LAYER, BASE_LAYER = "shipped", "base"
+#: the manifest at the top of an overlay folder
+OVERLAY_FILE = "overlay.yaml"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a bundle: the base criteria and rules, or an overlay folder on top of them."""
+
+    id: str
+    title: str
+    criteria_dir: Path
+    rules_dir: Path
+    overlay: bool = False
+    example: bool = False
+    root: Path | None = None  # the overlay folder itself (None for the base)
+
+
 @dataclass
 class Located:
     """A parsed model with the raw mapping it came from, to place later problems."""
@@ -76,6 +97,7 @@ class Located:
     model: Any
     raw: Any
     path: Path
+    layer: str = SHIPPED_LAYER
 
     def pos(self, *steps: Any) -> Position | None:
         return position_of(self.raw, tuple(steps), Position(str(self.path), 1, 1))
@@ -129,6 +151,23 @@ class Bundle:
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     # rules/observations.yaml: observation classes seen in records, mapped to questions or general
     observations: Located | None = None
+    # Base first, then each overlay in the order given; an item's Located.layer names one.
+    layers: list[Layer] = field(default_factory=list)
+    # Every item an overlay replaces on purpose (``replaces:``), shown in each verdict.
+    replacements: list[ReplacementRef] = field(default_factory=list)
+    fact_layer: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def overlay_dirs(self) -> tuple[Path, ...]:
+        """The overlay folders, in order: ``load_bundle(criteria_dir, rules_dir, overlay_dirs)`` loads this bundle again."""
+        return tuple(layer.root for layer in self.layers if layer.root is not None)
+
+    def layer(self, layer_id: str) -> Layer:
+        return next(layer for layer in self.layers if layer.id == layer_id)
+
+    def encoded(self, doc_key: str) -> bool:
+        """Whether any rule, combination or exclusion encodes the version (False: identity only)."""
+        return any(f"{s.file.model.document}@{s.file.model.version}" == doc_key for s in self.items.values())
 
     def versions_of(self, document: str) -> list[DocumentVersion]:
         return sorted(
@@ -179,19 +218,19 @@ def _shipped_vocabulary_path() -> Path:
 def default_vocabulary() -> Vocabulary:
     """The shipped answer vocabulary, for readers given no bundle's (read once per process)."""
     problems: list[Problem] = []
-    vocab = _load_vocabulary(None, problems)
+    vocab = _load_vocabulary([], problems)
     if problems:
         raise BundleError(problems)
     return vocab
 
 
-def _load_vocabulary(rdir: Path | None, problems: list[Problem]) -> Vocabulary:
-    """The shipped vocabulary, then the bundle's own file adding to it (an office's overlay)."""
+def _load_vocabulary(rdirs: list[Path], problems: list[Problem]) -> Vocabulary:
+    """The shipped vocabulary, then each layer's own file adding to it (the base's, each overlay's)."""
     shipped = _shipped_vocabulary_path()
     paths = [shipped]
-    if rdir is not None:
+    for rdir in rdirs:
         own = rdir / VOCABULARY_FILE
-        if own.is_file() and own.resolve() != shipped.resolve():
+        if own.is_file() and own.resolve() not in {p.resolve() for p in paths}:
             paths.append(own)
     sources = []
     for path in paths:
@@ -214,7 +253,7 @@ def example_dir() -> Path:
 # --------------------------------------------------------------------------- parsing
 
 
-def _parse(model: type[M], path: Path, problems: list[Problem]) -> Located | None:
+def _parse(model: type[M], path: Path, problems: list[Problem], layer: str = SHIPPED_LAYER) -> Located | None:
     try:
         raw = load_yaml_file(path)
     except InputError as exc:
@@ -230,7 +269,7 @@ def _parse(model: type[M], path: Path, problems: list[Problem]) -> Located | Non
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, raw, path, model))
         return None
-    return Located(parsed, raw, path)
+    return Located(parsed, raw, path, layer)
 
 
 def _expand_definitions(raw: dict[str, Any], path: Path, problems: list[Problem]) -> bool:
@@ -337,8 +376,12 @@ def _yaml_files(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- load
 
 
-def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | None = None) -> Bundle:
-    """Load and cross-check a bundle; raise :class:`BundleError` on any error."""
+def load_bundle(
+    criteria_dir: Path | str | None = None,
+    rules_dir: Path | str | None = None,
+    overlays: Sequence[Path | str] = (),
+) -> Bundle:
+    """Load and cross-check a bundle, each overlay folder on top in order; raise :class:`BundleError` on any error."""
     # Loading allocates tens of thousands of containers (parser nodes, raw trees, models)
     # that either stay in the bundle or die by reference count, with no cycles to find:
     # the collections they trigger only re-walk them (measured: ~18 of ~70 ms in a fresh
@@ -346,13 +389,13 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_bundle(criteria_dir, rules_dir)
+        return _load_bundle(criteria_dir, rules_dir, [Path(o) for o in overlays])
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None) -> Bundle:
+def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None, overlays: list[Path]) -> Bundle:
     default_criteria, default_rules = default_dirs()
     cdir = Path(criteria_dir) if criteria_dir is not None else default_criteria
     rdir = Path(rules_dir) if rules_dir is not None else default_rules
@@ -361,6 +404,12 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None) 
     for folder, label in ((cdir, "criteria"), (rdir, "rules")):
         if not folder.is_dir():
             problems.append(Problem("bundle.missing_dir", f"找不到 {label} 目录：{folder}"))
+    if problems:
+        raise BundleError(problems)
+    shipped = cdir.resolve() == default_criteria.resolve() and rdir.resolve() == default_rules.resolve()
+    base = Layer(SHIPPED_LAYER if shipped else BASE_LAYER, "随附判定标准" if shipped else f"规则包 {rdir.resolve().parent.name}", cdir, rdir)
+    bundle.layers.append(base)
+    overlay_layers = _overlay_layers(overlays, bundle, problems)
     if problems:
         raise BundleError(problems)
 
@@ -375,11 +424,23 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None) 
     shipped_vocabulary = _shipped_vocabulary_path()
     if shipped_vocabulary.is_file():
         digest.update(b"shipped/answers.yaml\0" + shipped_vocabulary.read_bytes())
+    # Each overlay changes verdicts too: its manifest and files, in layer order.
+    for layer in overlay_layers:
+        digest.update(f"overlay:{layer.id}\0".encode() + (layer.root / OVERLAY_FILE).read_bytes())
+        for label, folder in (("criteria", layer.criteria_dir), ("rules", layer.rules_dir)):
+            for path in _yaml_files(folder) if folder.is_dir() else ():
+                digest.update(f"overlay:{layer.id}/{label}/{path.relative_to(folder).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
     bundle.fingerprint = digest.hexdigest()[:16]
 
-    _load_criteria(bundle, cdir, problems)
-    _load_rules_dir(bundle, rdir, problems)
-    bundle.vocabulary = _load_vocabulary(rdir, problems)
+    for layer in bundle.layers:
+        if layer.criteria_dir.is_dir():
+            _load_criteria(bundle, layer.criteria_dir, problems, layer)
+    _check_tiling(bundle, problems)
+    for layer in bundle.layers:
+        if layer.rules_dir.is_dir():
+            _load_rules_dir(bundle, layer.rules_dir, problems, layer)
+    bundle.vocabulary = _load_vocabulary([layer.rules_dir for layer in bundle.layers], problems)
     if not problems:
         _cross_check(bundle, problems)
         _check_observations(bundle, problems)
@@ -390,19 +451,97 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None) 
     return bundle
 
 
-def _load_criteria(bundle: Bundle, cdir: Path, problems: list[Problem]) -> None:
+def _overlay_layers(overlays: list[Path], bundle: Bundle, problems: list[Problem]) -> list[Layer]:
+    """Each overlay folder's manifest read into a Layer (appended to the bundle's layers)."""
+    layers = []
+    for root in overlays:
+        manifest = root / OVERLAY_FILE
+        if not root.is_dir():
+            problems.append(Problem("overlay.missing_dir", f"找不到叠加层目录：{root}"))
+            continue
+        if not manifest.is_file():
+            problems.append(
+                Problem("overlay.manifest", f"{root} 不是叠加层：缺少 {OVERLAY_FILE}（写明 schema、id 和 title）", Position(str(manifest), 1, 1))
+            )
+            continue
+        loc = _parse(OverlayManifest, manifest, problems)
+        if loc is None:
+            continue
+        m: OverlayManifest = loc.model
+        if any(layer.id == m.id for layer in bundle.layers):
+            problems.append(Problem("overlay.duplicate_id", f"叠加层编号 {m.id!r} 已被使用（每层须有不同的 id）", loc.pos("id")))
+            continue
+        layer = Layer(m.id, m.title, root / "criteria", root / "rules", overlay=True, example=m.example, root=root)
+        if not layer.criteria_dir.is_dir() and not layer.rules_dir.is_dir():
+            problems.append(Problem("overlay.empty", f"叠加层 {root} 中既没有 criteria/ 也没有 rules/", loc.pos("id")))
+            continue
+        bundle.layers.append(layer)
+        layers.append(layer)
+    return layers
+
+
+def _replacing(
+    what: str,
+    item_id: str,
+    replaces: Any,
+    new_layer: Layer,
+    old_layer: str | None,
+    where: Position | None,
+    bundle: Bundle,
+    problems: list[Problem],
+) -> bool | None:
+    """Whether an item may take the place of (True) or join (False) what lower layers define.
+
+    An id a lower layer already uses is an error unless the item says ``replaces:`` with its
+    reason; ``replaces:`` on an item with nothing to replace, or outside an overlay, is one too.
+    None: refused (a problem is recorded).
+    """
+    if old_layer is None:
+        if replaces is not None:
+            problems.append(Problem("overlay.replaces_nothing", f"{item_id} 写了 replaces，但下层没有同编号的内容可替换", where))
+            return None
+        return False
+    if old_layer == new_layer.id or not new_layer.overlay:
+        return None  # a duplicate inside one layer: the caller reports it as before
+    if replaces is None:
+        problems.append(
+            Problem(
+                "overlay.conflict",
+                f"{item_id} 已由 {old_layer} 层定义：叠加层不能悄悄改动下层的内容",
+                where,
+                "确需替换时写 replaces: {reason: 替换理由}；否则换一个编号",
+            )
+        )
+        return None
+    bundle.replacements.append(
+        ReplacementRef(what=what, id=item_id, layer=new_layer.id, replaced_layer=old_layer, reason=replaces.reason)
+    )
+    return True
+
+
+def _load_criteria(bundle: Bundle, cdir: Path, problems: list[Problem], layer: Layer) -> None:
     for path in _yaml_files(cdir):
-        loc = _parse(CriteriaDocument, path, problems)
+        loc = _parse(CriteriaDocument, path, problems, layer.id)
         if loc is None:
             continue
         doc: CriteriaDocument = loc.model
-        if doc.key in bundle.documents:
-            other = bundle.documents[doc.key].located.path
-            problems.append(Problem("criteria.duplicate_version", f"{doc.key} 已在 {other} 中定义", loc.pos("version")))
+        old = bundle.documents.get(doc.key)
+        how = _replacing("document", doc.key, doc.replaces, layer, old.located.layer if old else None, loc.pos("version"), bundle, problems)
+        if how is None:
+            if old is not None and (old.located.layer == layer.id or not layer.overlay):
+                problems.append(Problem("criteria.duplicate_version", f"{doc.key} 已在 {old.located.path} 中定义", loc.pos("version")))
             continue
         clauses = _index_clauses(loc, problems)
+        known = {src.id for src in doc.sources}
+        for sid in doc.identity.sources if doc.identity else ():
+            if sid not in known:
+                problems.append(
+                    Problem("criteria.unknown_source", f"未在 sources 中声明的来源 {sid!r}", loc.pos("identity", "sources"), suggest(sid, known))
+                )
         bundle.documents[doc.key] = DocumentVersion(doc, loc, clauses)
 
+
+def _check_tiling(bundle: Bundle, problems: list[Problem]) -> None:
     # Versions of one document must tile time: an overlap makes "the version in
     # force" ambiguous, and a gap is reported as a date with no version.
     by_doc: dict[str, list[DocumentVersion]] = {}
@@ -460,25 +599,33 @@ def _index_clauses(loc: Located, problems: list[Problem]) -> dict[str, ClauseEnt
     return clauses
 
 
-def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem]) -> None:
+def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem], layer: Layer) -> None:
     for path in _yaml_files(rdir):
         rel = path.relative_to(rdir)
         if rel.as_posix() == VOCABULARY_FILE:
             continue  # read by _load_vocabulary, after the shipped one it adds to
         if rel.parts == (OBSERVATIONS_FILE,):
-            bundle.observations = _parse(ObservationCatalogue, path, problems)
+            if layer.overlay:
+                problems.append(
+                    Problem("overlay.observations", "叠加层不能替换或增加一般隐患目录（observations.yaml）：请向随附规则包提出", Position(str(path), 1, 1))
+                )
+                continue
+            bundle.observations = _parse(ObservationCatalogue, path, problems, layer.id)
         elif rel.parts[0] == "facts":
-            loc = _parse(FactFile, path, problems)
+            loc = _parse(FactFile, path, problems, layer.id)
             if loc is None:
                 continue
             for i, fact in enumerate(loc.model.facts):
-                if fact.id in bundle.facts:
-                    problems.append(
-                        Problem("facts.duplicate", f"事实 {fact.id} 重复定义（首次：{bundle.fact_pos[fact.id]}）", loc.pos("facts", i, "id"))
-                    )
+                where = loc.pos("facts", i, "id")
+                old = bundle.fact_layer.get(fact.id)
+                how = _replacing("fact", fact.id, fact.replaces, layer, old, where, bundle, problems)
+                if how is None:
+                    if old == layer.id or (old is not None and not layer.overlay):
+                        problems.append(Problem("facts.duplicate", f"事实 {fact.id} 重复定义（首次：{bundle.fact_pos[fact.id]}）", where))
                     continue
                 bundle.facts[fact.id] = fact
-                bundle.fact_pos[fact.id] = loc.pos("facts", i, "id")
+                bundle.fact_pos[fact.id] = where
+                bundle.fact_layer[fact.id] = layer.id
             if loc.model.constraints:
                 bundle.constraints.append(loc)
         elif len(rel.parts) < 2:
@@ -486,16 +633,19 @@ def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem]) -> None
                 Problem("rules.layout", "规则文件应放在 rules/<行业>/ 或 rules/facts/ 下", Position(str(path), 1, 1))
             )
         elif path.stem == "sector":
-            loc = _parse(Sector, path, problems)
+            loc = _parse(Sector, path, problems, layer.id)
             if loc is None:
                 continue
             if loc.model.id != rel.parts[0]:
                 problems.append(
                     Problem("sector.id", f"行业编号 {loc.model.id!r} 应与目录名 {rel.parts[0]!r} 一致", loc.pos("id"))
                 )
+            old = bundle.sectors.get(loc.model.id)
+            if _replacing("sector", loc.model.id, loc.model.replaces, layer, old.layer if old else None, loc.pos("id"), bundle, problems) is None:
+                continue
             bundle.sectors[loc.model.id] = loc
         else:
-            loc = _parse(RuleFile, path, problems)
+            loc = _parse(RuleFile, path, problems, layer.id)
             if loc is not None:
                 bundle.rule_files.append(loc)
 
@@ -528,7 +678,8 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
 
     for loc in bundle.rule_files:
         rf: RuleFile = loc.model
-        sector_dir = loc.path.relative_to(bundle.rules_dir).parts[0]
+        layer = bundle.layer(loc.layer)
+        sector_dir = loc.path.relative_to(layer.rules_dir).parts[0]
         sector_loc = bundle.sectors.get(sector_dir)
         if sector_loc is None:
             problems.append(
@@ -560,9 +711,18 @@ def _cross_check(bundle: Bundle, problems: list[Problem]) -> None:
         for group in ("rules", "combinations", "exclusions"):
             for i, item in enumerate(getattr(rf, group)):
                 src = RuleSource(item, loc, (group, i), sector_dir)
-                if item.id in bundle.items:
+                old = bundle.items.get(item.id)
+                what = {"rules": "rule", "combinations": "combination", "exclusions": "exclusion"}[group]
+                how = _replacing(what, item.id, item.replaces, layer, old.file.layer if old else None, src.pos("id"), bundle, problems)
+                if how is None:
+                    if old is not None and (old.file.layer == layer.id or not layer.overlay):
+                        problems.append(
+                            Problem("rules.duplicate_id", f"规则编号 {item.id} 重复（首次：{old.pos('id')}）", src.pos("id"))
+                        )
+                    continue
+                if how and f"{old.file.model.document}@{old.file.model.version}" != key:
                     problems.append(
-                        Problem("rules.duplicate_id", f"规则编号 {item.id} 重复（首次：{bundle.items[item.id].pos('id')}）", src.pos("id"))
+                        Problem("overlay.replaces_elsewhere", f"{item.id} 替换的规则编码 {old.file.model.document}@{old.file.model.version}，替换后的规则须编码同一文件版本", src.pos("document"))
                     )
                     continue
                 bundle.items[item.id] = src
@@ -745,6 +905,10 @@ def _report_gaps(bundle: Bundle, problems: list[Problem]) -> None:
         for part in version.doc.unread_parts:
             problems.append(
                 Problem("coverage.unread", f"{key} 尚未取得条文：{part}", version.located.pos("unread_parts"), severity="warning")
+            )
+        for part in version.doc.not_encoded:
+            problems.append(
+                Problem("coverage.not_encoded", f"{key} 尚未编码：{part}", version.located.pos("not_encoded"), severity="warning")
             )
         for cid, entry in version.clauses.items():
             if not entry.clause.decides:

@@ -68,6 +68,29 @@ class Verification(_Strict):
     note: str | None = None
 
 
+class Replacement(_Strict):
+    """An overlay item that knowingly takes the place of a lower layer's item with the same id.
+
+    Without it, an id already defined below is an error: an office overlay can add to the
+    shipped bundle but never change it silently. The reason is shown in every verdict.
+    """
+
+    reason: str = Field(min_length=4, max_length=500)
+
+
+class DocumentIdentity(_Strict):
+    """How the document's own facts (title, number, issuer, dates) were checked."""
+
+    status: Literal["verified", "single_source", "unverified"]
+    sources: list[str] = Field(default_factory=list)
+    checked: dt.date | None = None
+    # Facts no source confirmed: shown as such, never relied on silently.
+    unverified: list[Literal["title", "number", "issuer", "issued", "effective", "superseded", "supersedes"]] = Field(
+        default_factory=list
+    )
+    note: str | None = None
+
+
 class Clause(_Strict):
     id: str = Field(min_length=1, max_length=40)
     title: str | None = None
@@ -95,13 +118,21 @@ class CriteriaDocument(_Strict):
     major_label: str = Field(description="The term the document uses for a major hazard, e.g. 重大事故隐患")
     scope: str
     sources: list[Source] = Field(min_length=1)
-    clauses: list[Clause] = Field(min_length=1)
+    clauses: list[Clause] = Field(default_factory=list)
     # Parts known to exist whose text could not be read: each is a gap, so the document
     # can never conclude "none" while they are missing.
     unread_parts: list[str] = Field(default_factory=list)
+    # Parts whose text is public but that no clause entry or rule encodes yet (an
+    # identity-only document lists its whole body here): gaps too.
+    not_encoded: list[str] = Field(default_factory=list)
+    identity: DocumentIdentity | None = None
+    replaces: Replacement | None = None
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> "CriteriaDocument":
+        if not self.clauses and not self.unread_parts and not self.not_encoded:
+            # Nothing to encode would let the version conclude "none" on no clause at all.
+            raise ValueError("没有 clauses 的文件版本必须在 unread_parts 或 not_encoded 中列出其条文部分")
         if self.superseded is not None and self.superseded <= self.effective:
             raise ValueError("superseded 必须晚于 effective")
         if self.issued is not None and self.issued > self.effective:
@@ -139,6 +170,7 @@ class FactDef(_Strict):
     max: float | None = None
     values: dict[str, str] | None = Field(default=None, description="value → 中文 label, for enum and set")
     max_length: int = 2000
+    replaces: Replacement | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> "FactDef":
@@ -270,6 +302,7 @@ class Rule(_Strict):
     finding: str = Field(min_length=2)
     rectification: str = Field(min_length=2)
     tests: list[TestCase] = Field(default_factory=list)
+    replaces: Replacement | None = None
 
 
 class Variant(_Strict):
@@ -298,6 +331,7 @@ class Combination(_Strict):
     finding: str = Field(min_length=2)
     rectification: str = Field(min_length=2)
     tests: list[TestCase] = Field(default_factory=list)
+    replaces: Replacement | None = None
 
 
 class Exclusion(_Strict):
@@ -310,6 +344,7 @@ class Exclusion(_Strict):
     # exclusion is unanswered and a guarded clause is met: "构成…，除非{pending_note}".
     pending_note: str | None = Field(None, min_length=2)
     tests: list[TestCase] = Field(default_factory=list)
+    replaces: Replacement | None = None
 
 
 class RuleFile(_Strict):
@@ -351,6 +386,19 @@ class Sector(_Strict):
     scope_note: str
     # Said when the sector does not apply, so a unit outside it is routed, never silently passed.
     not_applicable_note: str | None = None
+    replaces: Replacement | None = None
+
+
+class OverlayManifest(_Strict):
+    """overlay.yaml at the top of an overlay folder: what the layer is, as verdicts name it."""
+
+    schema_: Literal["hazardjudge/overlay/1"] = Field(alias="schema")
+    id: Identifier
+    title: str = Field(min_length=2)
+    issuer: str | None = None
+    note: str | None = None
+    # A shipped demonstration, not an office's real criteria: verdicts say so.
+    example: bool = False
 
 
 # --------------------------------------------------------------------------- answer vocabulary
@@ -638,6 +686,26 @@ class DocumentRef(_Out):
     effective: dt.date
     superseded: dt.date | None
     major_label: str
+    layer: str = Field("shipped", description="the bundle layer that defines this document version")
+
+
+class LayerRef(_Out):
+    """One layer of the bundle: the base (shipped) criteria, or an office's overlay on top."""
+
+    id: str
+    title: str
+    overlay: bool
+    example: bool = False
+
+
+class ReplacementRef(_Out):
+    """An overlay item that replaces a lower layer's item of the same id, and why."""
+
+    what: Literal["document", "fact", "sector", "rule", "combination", "exclusion"]
+    id: str
+    layer: str
+    replaced_layer: str
+    reason: str
 
 
 class CountDetail(_Out):
@@ -679,6 +747,8 @@ class RuleResult(_Out):
     partial: bool = Field(
         False, description="a combination whose clause was read only in part: it can establish a major hazard, never rule one out"
     )
+    layer: str = Field("shipped", description="the bundle layer this rule comes from (shipped, or an overlay's id)")
+    replaces: ReplacementRef | None = Field(None, description="set when an overlay's rule replaces a lower layer's rule of the same id")
 
 
 class GapReason(str, Enum):
@@ -703,6 +773,9 @@ class DocumentResult(_Out):
     outcome_label: str
     results: list[RuleResult] = Field(default_factory=list)
     gaps: list[ClauseGap] = Field(default_factory=list)
+    identity_only: bool = Field(
+        False, description="the version in force is recorded (title, number, dates) but none of its clauses is encoded"
+    )
 
 
 class HazardHint(_Out):
@@ -741,6 +814,8 @@ class Verdict(_Out):
     general_hazard_hints: list[HazardHint] = Field(
         [], description="a recorded 一般隐患 that a question decides: answer it to judge whether it is major"
     )
+    layers: list[LayerRef] = Field([], description="the bundle's layers, base first, then each overlay in order")
+    replacements: list[ReplacementRef] = Field([], description="every item an overlay replaces, with its reason")
 
     def findings(self) -> list[RuleResult]:
         return [

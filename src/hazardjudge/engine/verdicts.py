@@ -31,6 +31,7 @@ from hazardjudge.engine.models import (
     FactType,
     FactValue,
     GapReason,
+    LayerRef,
     Outcome,
     OverallOutcome,
     RuleResult,
@@ -40,6 +41,11 @@ from hazardjudge.engine.relevance import DocumentRelevance, DocumentView, Releva
 
 GENERIC_LABEL = "重大事故隐患"
 _UNSEEN = object()
+
+
+def not_encoded_note(version: DocumentVersion) -> str:
+    """What a unit under an identity-only version is told: which standard applies, and that it is not encoded."""
+    return f"应按《{version.doc.title}》（{version.doc.number}）判定，本工具尚未编码其条文"
 
 
 def select_versions(compiled: CompiledBundle, sector: str, on: dt.date) -> DocumentVersion | None:
@@ -163,7 +169,16 @@ class VerdictBuilder:
         elif not applicable:
             outcome, text = OverallOutcome.undetermined, "无法判定：没有适用于该单位的已编码判定标准"
         elif any(d.outcome is not DocumentOutcome.none for d in applicable):
-            outcome, text = OverallOutcome.undetermined, _undetermined_label(pending)
+            # A unit under a standard recorded but not encoded is told which one applies.
+            unencoded = [
+                f"《{d.document.title}》（{d.document.number}）"
+                for d in applicable
+                if d.identity_only and d.applicability is Applicability.applicable
+            ]
+            parts = [f"{pending} 项待排除情形认定"] if pending else []
+            if unencoded:
+                parts.append(f"应按{'、'.join(unencoded)}判定，本工具尚未编码其条文")
+            outcome, text = OverallOutcome.undetermined, ("无法判定：" + "；".join(parts)) if parts else "无法判定"
         else:
             outcome, text = OverallOutcome.none, f"未发现{label}"
         relevance = Relevance(self.compiled, views, outcome)
@@ -178,7 +193,18 @@ class VerdictBuilder:
             further_questions=relevance.questions(further=True) if major else [],
             pending=pending,
             bundle=self.compiled.bundle.fingerprint,
+            layers=self._layers(),
+            replacements=list(self.compiled.bundle.replacements),
         )
+
+    def _layers(self) -> list[LayerRef]:
+        cached = self.memo.get("layers")
+        if cached is None:
+            cached = self.memo["layers"] = tuple(
+                LayerRef.trusted(id=layer.id, title=layer.title, overlay=layer.overlay, example=layer.example)
+                for layer in self.compiled.bundle.layers
+            )
+        return list(cached)
 
     def _document(
         self,
@@ -225,14 +251,24 @@ class VerdictBuilder:
             gaps = self.memo[("gaps", version.key)] = tuple(_gaps(self.compiled, version))
         major_label = version.doc.major_label
         decisive = [r for r in results if r.kind != "exclusion" and r.major]
-        if any(r.outcome is Outcome.triggered for r in decisive):
+        identity_only = self.memo.get(("identity_only", version.key))
+        if identity_only is None:
+            identity_only = self.memo[("identity_only", version.key)] = not self.compiled.bundle.encoded(version.key)
+        if identity_only:
+            # Never "none": nothing of the version is encoded, whatever its gaps say.
+            note = not_encoded_note(version)
+            outcome = DocumentOutcome.undetermined
+            text = f"无法判定：{note}" if applicability is Applicability.applicable else f"无法判定：如属适用范围，{note}"
+        elif any(r.outcome is Outcome.triggered for r in decisive):
             outcome, text = DocumentOutcome.major, f"存在{major_label}"
         elif applicability is not Applicability.applicable or gaps or any(r.outcome is Outcome.undetermined for r in decisive):
             outcome, text = DocumentOutcome.undetermined, _undetermined_label(sum(1 for r in decisive if r.pending_exclusions))
         else:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
         common.update(results=results, gaps=list(gaps))
-        result = DocumentResult.trusted(document=doc_ref(version), outcome=outcome, outcome_label=text, **common)
+        result = DocumentResult.trusted(
+            document=doc_ref(version), outcome=outcome, outcome_label=text, identity_only=identity_only, **common
+        )
         d = version.doc
         open_ = [r.rule for r in decisive if r.outcome is Outcome.undetermined]
         view = DocumentView(index, f"scope:{sector}", d.title, d.document, d.version, outcome.value, bool(gaps), open_, rel)
@@ -277,7 +313,17 @@ class VerdictBuilder:
             pending_note=pending_note,
             counts=counts,
             partial=isinstance(item, Combination) and item.partial,
+            layer=info.source.file.layer,
+            replaces=self._replacement(info.id),
         )
+
+    def _replacement(self, item_id: str):
+        replaced = self.memo.get("replaced")
+        if replaced is None:
+            replaced = self.memo["replaced"] = {
+                r.id: r for r in self.compiled.bundle.replacements if r.what in ("rule", "combination", "exclusion")
+            }
+        return replaced.get(item_id)
 
 
     def _pending_note(self, version: DocumentVersion, pending: tuple[str, ...]) -> str:
@@ -330,6 +376,7 @@ def doc_ref(version: DocumentVersion) -> DocumentRef:
         effective=d.effective,
         superseded=d.superseded,
         major_label=d.major_label,
+        layer=version.located.layer,
     )
 
 
@@ -341,7 +388,7 @@ def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]
     gaps = [
         ClauseGap.trusted(clause=part, summary="条文尚未取得，未编码", reason=GapReason.not_encoded)
         for part in version.doc.unread_parts
-    ]
+    ] + [ClauseGap.trusted(clause=part, summary="条文可读，待编码", reason=GapReason.not_encoded) for part in version.doc.not_encoded]
     for cid, entry in version.clauses.items():
         clause = entry.clause
         if not clause.decides:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from hazardjudge.engine.answers import display_value
 from hazardjudge.engine.conditions import evaluate, referenced_facts
+from hazardjudge.engine.verdicts import not_encoded_note
 from hazardjudge.engine.models import (
     PLACEHOLDER,
     AllOf,
@@ -64,6 +65,8 @@ TYPE_ZH = {
 INSTRUCTION = "在每题的“回答”处填写：是/否、数值或选项；没有检查的写“未检查”，不要空着当作“否”。"
 CHAT_INSTRUCTION = "请逐题回复题号和回答，如“1. 是”“2. 否”；没有检查的写“未检查”。"
 INSTRUCTIONS = (INSTRUCTION, CHAT_INSTRUCTION)
+#: The label of a note line (a standard that applies but is not encoded); the paste reader skips such lines.
+NOTE_LABEL = "注意"
 
 
 class ChecklistItem(BaseModel):
@@ -112,6 +115,8 @@ class Checklist(BaseModel):
     named: bool = False
     site: list[SiteAnswer] = []
     identity: str = ""
+    #: standards that apply (or may) but none of whose clauses is encoded: no question can decide them
+    notes: list[str] = []
 
     def by_number(self) -> dict[int, ChecklistItem]:
         return {i.number: i for i in self.items}
@@ -217,7 +222,16 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
         SiteAnswer(fact=fid, question=bundle.facts[fid].question, value=_jsonable(value), shown=display_value(bundle.facts[fid], value))
         for fid, value in site_answers.items()
     ]
-    checklist = Checklist(date=on, sectors=chosen, items=items, named=named, site=shown_site)
+    notes = []
+    for sector in chosen:
+        loc = bundle.sectors[sector]
+        for version in bundle.versions_of(loc.model.document):
+            if version.doc.in_force(on) and not bundle.encoded(version.key):
+                note = not_encoded_note(version)
+                if not named and evaluate(loc.model.applies_when, site_answers) is not True:
+                    note = f"单位属于“{loc.model.title}”时，{note}"
+                notes.append(note)
+    checklist = Checklist(date=on, sectors=chosen, items=items, named=named, site=shown_site, notes=notes)
     return checklist.model_copy(update={"identity": identity_of(bundle.fingerprint, checklist)})
 
 
@@ -412,6 +426,7 @@ def meta_rows(checklist: Checklist) -> list[tuple[str, str, str]]:
     if checklist.named:
         rows.append(("判定行业", "、".join(checklist.sectors), "sectors"))
     rows += [(s.question, s.shown, s.fact) for s in checklist.site]
+    rows += [(NOTE_LABEL, note, "") for note in checklist.notes]
     return rows
 
 
@@ -441,7 +456,7 @@ def _rows(checklist: Checklist) -> list[list[str]]:
 def _meta_text(checklist: Checklist) -> list[str]:
     lines = []
     for label, value, key in meta_rows(checklist):
-        machine = "" if label in META_LABELS and key in ("checklist", "date") else f"（{key}）"
+        machine = "" if (label in META_LABELS and key in ("checklist", "date")) or not key else f"（{key}）"
         lines.append(f"{label}{machine}：{value}")
     return lines
 
@@ -499,6 +514,7 @@ def to_yaml(checklist: Checklist) -> str:
     if checklist.site:
         lines.append("site:  # 选出本检查表的单位情况")
         lines += [f"  {s.fact}: {dump(s.value)}  # {s.question}：{s.shown}" for s in checklist.site]
+    lines += [f"# {NOTE_LABEL}：{note}" for note in checklist.notes]
     lines.append("facts:")
     for i in checklist.items:
         when = f"（{i.applies_text}时回答）" if i.applies_text else ""
@@ -515,6 +531,7 @@ def to_json(checklist: Checklist) -> str:
         "site": checklist.site_values(),
         "facts": {i.fact: None for i in checklist.items},
         "questions": [i.model_dump(mode="json") for i in checklist.items],
+        "notes": list(checklist.notes),
     }
     return json.dumps(template, ensure_ascii=False, indent=2) + "\n"
 

@@ -35,7 +35,7 @@ from hazardjudge.engine.normalising import chinese_integer
 from hazardjudge.engine.vocabulary import Vocabulary
 from hazardjudge.errors import InputError, Position, Problem, suggest
 from hazardjudge.inputs import observations
-from hazardjudge.inputs.checklists import CSV_HEADER, INSTRUCTIONS, Checklist, help_line
+from hazardjudge.inputs.checklists import CSV_HEADER, INSTRUCTIONS, NOTE_LABEL, Checklist, help_line
 from hazardjudge.inputs.inspections import META_LABELS, decode_text, detect, parse_date
 from hazardjudge.inputs.reading import coerce
 
@@ -258,6 +258,8 @@ class Reader:
     def _meta(self, key: str, raw: Any, line: int) -> bool:
         label = _PAREN_GROUP.sub("", _BULLET.sub("", key.strip())).strip()
         machine = [g.strip() for g in _PAREN_GROUP.findall(key)]
+        if label == NOTE_LABEL:
+            return True  # the checklist's note on a standard not encoded, coming back
         which = META_LABELS.get(label) or next((m for m in machine if m in META_KEYS), None)
         if which is None:
             return False
