@@ -11,15 +11,26 @@ from pathlib import Path
 
 import pytest
 
-_engines: dict[tuple[Path, Path], object] = {}
+_engines: dict[tuple, object] = {}
 
 
-def _bundle_dirs(path: Path) -> tuple[Path, Path] | None:
-    """A rule file lives at <root>/rules/<sector>/<file>.yaml beside <root>/criteria."""
+def _bundle_dirs(path: Path) -> tuple | None:
+    """A rule file lives at <root>/rules/<sector>/<file>.yaml beside <root>/criteria.
+
+    When <root> holds overlay.yaml, the file belongs to an overlay: its cases run on the
+    shipped bundle with that overlay on top, ``(None, None, root)``.
+    """
+    from hazardjudge.engine.loading import OVERLAY_FILE
+
     sector_dir = path.parent
     rules_dir = sector_dir.parent
-    criteria_dir = rules_dir.parent / "criteria"
-    if (sector_dir / "sector.yaml").is_file() and criteria_dir.is_dir() and path.name != "sector.yaml":
+    root = rules_dir.parent
+    if path.name == "sector.yaml":
+        return None
+    if rules_dir.name == "rules" and (root / OVERLAY_FILE).is_file():
+        return None, None, root.resolve()
+    criteria_dir = root / "criteria"
+    if (sector_dir / "sector.yaml").is_file() and criteria_dir.is_dir():
         return criteria_dir.resolve(), rules_dir.resolve()
     return None
 
@@ -33,16 +44,16 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path):
     return RuleFileCollector.from_parent(parent, path=file_path, dirs=dirs)
 
 
-def _engine(dirs: tuple[Path, Path]):
+def _engine(dirs: tuple):
     from hazardjudge.api import load
 
     if dirs not in _engines:
-        _engines[dirs] = load(*dirs)
+        _engines[dirs] = load(*dirs[:2], overlays=list(dirs[2:]))
     return _engines[dirs]
 
 
 class RuleFileCollector(pytest.File):
-    def __init__(self, *, dirs: tuple[Path, Path], **kwargs) -> None:
+    def __init__(self, *, dirs: tuple, **kwargs) -> None:
         super().__init__(**kwargs)
         self.dirs = dirs
 
