@@ -181,3 +181,18 @@ def test_identity_sources_are_declared(tmp_path):
         hazardjudge.load(copy / "criteria", copy / "rules")
     (p,) = exc.value.problems
     assert p.code == "criteria.unknown_source" and p.hint and "safety_basis" in p.hint and re.search(r"ndrc-ling-41", p.position.file)
+
+
+def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
+    from hazardjudge.cli import main
+
+    assert main(["coverage"]) == 0
+    out = capsys.readouterr().out
+    head = out.split("\n\n", 1)[0]
+    assert head.startswith("现行判定标准（")
+    assert "渔业船舶（fishing_vessel）《渔业船舶重大事故隐患判定标准（试行）》农渔发〔2022〕11号，2022-04-02 起：仅登记，未编码" in head
+    assert "文件信息单一来源（未核实：number、issued、effective）" in head
+    html = tmp_path / "cov.html"
+    assert main(["coverage", "--format", "html", "-o", str(html)]) == 0
+    page = html.read_text(encoding="utf-8")
+    assert "<h2>现行判定标准</h2>" in page and page.count("仅登记，未编码") >= len(IDENTITY_ONLY)

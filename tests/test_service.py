@@ -222,3 +222,10 @@ def test_serve_with_two_worker_processes(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_a_checklist_names_a_standard_that_is_not_encoded(client):
+    checklist = client.post("/api/checklist", json={"site_kinds": ["fishing_vessel"], "date": "2026-11-18"}).json()
+    assert any(n.startswith("应按《渔业船舶重大事故隐患判定标准（试行）》（农渔发〔2022〕11号）判定") for n in checklist["notes"])
+    verdict = client.post("/api/judge", json={"facts": {"site.kinds": ["fishing_vessel"]}, "date": "2026-11-18"}).json()
+    assert "本工具尚未编码其条文" in verdict["verdict"]["outcome_label"]

@@ -188,6 +188,10 @@ async function loadChecklist() {
   current = await api("/api/checklist", { date: req.date, sectors: req.sectors, site_kinds: req.site_kinds });
   const form = $("checklist");
   form.replaceChildren();
+  // A standard that applies but is not encoded: said, since no question here can decide it.
+  for (const note of current.notes || []) {
+    form.append(el("p", { class: "hint checklist-note" }, `注意：${note}`));
+  }
   let section = null;
   for (const item of current.items) {
     if (item.section !== section) {
