@@ -196,3 +196,14 @@ def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
     assert main(["coverage", "--format", "html", "-o", str(html)]) == 0
     page = html.read_text(encoding="utf-8")
     assert "<h2>现行判定标准</h2>" in page and page.count("仅登记，未编码") >= len(IDENTITY_ONLY)
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md", "html"])
+def test_a_notice_says_the_same(shipped, fmt):
+    from hazardjudge.outputs import notices
+
+    verdict = shipped.judge({"site.kinds": ["power"], "fire.in_scope": False}, on=ON)
+    notice = notices.build(verdict, notices.NoticeConfig())
+    assert notice.kind == "supplementary"
+    assert notice.not_encoded == ["应按《电力重大事故隐患判定标准及治理监督管理规定》（国家发展改革委令第41号）判定，本工具尚未编码其条文"]
+    assert "国家发展改革委令第41号" in notices.render(notice, fmt)

@@ -107,6 +107,8 @@ class Notice(BaseModel):
     pending: list[PendingItem] = []
     bundle: str
     general_hazards: list[GeneralHazardItem] = []
+    # Standards that apply but whose clauses are not encoded: the unit is still to be judged under them.
+    not_encoded: list[str] = []
 
 
 TITLES = {
@@ -179,6 +181,11 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         pending=pending,
         bundle=verdict.bundle,
         general_hazards=general,
+        not_encoded=[
+            d.outcome_label.removeprefix("无法判定：")
+            for d in verdict.documents
+            if d.identity_only and d.applicability.value == "applicable"
+        ],
     )
 
 
