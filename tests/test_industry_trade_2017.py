@@ -96,3 +96,9 @@ def test_cli_judges_the_2022_example(capsys):
     assert main(["judge", str(example_dir() / "industry_trade_2022.yaml")]) == 1
     out = capsys.readouterr().out
     assert "安监总管四〔2017〕129号" in out and "【一（一）9】" in out
+
+
+def test_questions_are_told_apart_by_their_wording(shipped):
+    # Pasted "question：answer" lines are matched by the question's words: two facts must not share them.
+    questions = [f.question for fid, f in shipped.bundle.facts.items() if fid.startswith(("ind17.", "coal."))]
+    assert len(questions) == len(set(questions))
