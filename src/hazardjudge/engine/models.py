@@ -79,6 +79,26 @@ class Clause(_Strict):
     clauses: list["Clause"] = Field(default_factory=list)
 
 
+class ProvisionalReference(_Strict):
+    """An earlier version still judged, as reference only, while this version's items are not encoded.
+
+    Data, not a legal reading: it records that the earlier version's status after this one took
+    effect has not been verified. Every result judged against it carries ``label`` (``{clause}``
+    replaced by the cited clause ids) and can never make a document "major" or "none".
+    """
+
+    version: str = Field(min_length=1, max_length=20)
+    label: str = Field(min_length=2, description="per finding; {clause} stands for the cited clauses")
+    note: str = Field(min_length=2, description="why the earlier version is consulted, for the verdict and checklist")
+
+    @field_validator("label")
+    @classmethod
+    def _names_clause(cls, value: str) -> str:
+        if "{clause}" not in value:
+            raise ValueError("label 须含 {clause}，用于写明所依据的条款")
+        return value
+
+
 class CriteriaDocument(_Strict):
     schema_: Literal["hazardjudge/criteria/1"] = Field(alias="schema")
     document: Identifier
@@ -99,6 +119,8 @@ class CriteriaDocument(_Strict):
     # Parts known to exist whose text could not be read: each is a gap, so the document
     # can never conclude "none" while they are missing.
     unread_parts: list[str] = Field(default_factory=list)
+    # While this version's items are not encoded: the earlier version judged as reference only.
+    provisional_reference: ProvisionalReference | None = None
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> "CriteriaDocument":
@@ -679,6 +701,11 @@ class RuleResult(_Out):
     partial: bool = Field(
         False, description="a combination whose clause was read only in part: it can establish a major hazard, never rule one out"
     )
+    status: Literal["confirmed", "provisional"] = Field(
+        "confirmed",
+        description="provisional: judged against an earlier version whose status after its successor took effect is not verified",
+    )
+    status_note: str | None = Field(None, description="the provisional label, e.g. 依据…第五项；该文件…效力未核实…")
 
 
 class GapReason(str, Enum):
@@ -703,6 +730,14 @@ class DocumentResult(_Out):
     outcome_label: str
     results: list[RuleResult] = Field(default_factory=list)
     gaps: list[ClauseGap] = Field(default_factory=list)
+    # Plain defaults (not factories): trusted() fills them for documents without a reference.
+    reference: DocumentRef | None = Field(
+        None, description="the earlier version judged as provisional reference while this version's items are not encoded"
+    )
+    reference_note: str | None = None
+    provisional: list[RuleResult] = Field(
+        [], description="results against the reference version (status provisional): never confirmed findings"
+    )
 
 
 class HazardHint(_Out):
@@ -735,6 +770,7 @@ class Verdict(_Out):
         description="when the outcome is already major: unanswered questions that could add another major finding",
     )
     pending: int = Field(0, description="met clauses whose exclusions are still unanswered")
+    provisional: int = Field(0, description="major items met under a provisional reference version: labelled, never confirmed")
     bundle: str = Field(description="fingerprint of the criteria and rules used")
     # Plain defaults (not factories): trusted() fills them when the builder leaves them out.
     general_hazards: list[GeneralHazard] = Field([], description="一般隐患 recorded as free text: listed, never judged")
@@ -746,6 +782,10 @@ class Verdict(_Out):
         return [
             r for d in self.documents for r in d.results if r.outcome is Outcome.triggered and r.major
         ]
+
+    def provisional_findings(self) -> list[RuleResult]:
+        """Major items met under a provisional reference version: shown with their label, never confirmed."""
+        return [r for d in self.documents for r in d.provisional if r.outcome is Outcome.triggered and r.major]
 
     def pending_findings(self) -> list[RuleResult]:
         """Met clauses that are major unless an exclusion still to be decided applies: not findings."""

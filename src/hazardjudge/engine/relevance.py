@@ -286,16 +286,19 @@ class DocumentView:
     gaps: bool
     decisive: list[str]  # open major clauses (rule and combination ids), in clause order
     rel: DocumentRelevance | None
+    # A provisional reference version: its answers are asked (they can add labelled items) but
+    # it can make the verdict neither major nor none.
+    reference: bool = False
 
     @property
     def can_major(self) -> bool:
-        return self.rel is not None and self.rel.s_true and any(self.rel.state(t).can_up for t in self.decisive)
+        return not self.reference and self.rel is not None and self.rel.s_true and any(self.rel.state(t).can_up for t in self.decisive)
 
     @property
     def can_none(self) -> bool:
         if self.outcome == "none":
             return True
-        if self.outcome != "undetermined" or self.rel is None or self.gaps or not self.rel.s_true:
+        if self.reference or self.outcome != "undetermined" or self.rel is None or self.gaps or not self.rel.s_true:
             return False
         return all(self.rel.state(t).can_down for t in self.decisive)
 
