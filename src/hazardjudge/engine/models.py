@@ -98,6 +98,14 @@ class ProvisionalReference(_Strict):
             raise ValueError("label 须含 {clause}，用于写明所依据的条款")
         return value
 
+    @field_validator("note")
+    @classmethod
+    def _one_bracketed_line(cls, value: str) -> str:
+        # Checklists echo it as one 【说明：…】 line, which the paste reader skips.
+        if any(c in value for c in "【】\n"):
+            raise ValueError("note 须为一行，且不能含【】")
+        return value
+
 
 class CriteriaDocument(_Strict):
     schema_: Literal["hazardjudge/criteria/1"] = Field(alias="schema")

@@ -445,7 +445,10 @@ class Relevance:
             parts.append(f"决定 {_few(gate)} 是否适用")
         if cond:
             parts.append(f"可判定 {_few(cond)}")
-        return scopes + decides, "；".join(parts)
+        reason = "；".join(parts)
+        if any(i[2].reference and i[3] is not None for i in items):
+            reason += f"（参照判定：{'、'.join(dict.fromkeys(i[2].title for i in items if i[2].reference))}）"
+        return scopes + decides, reason
 
 
 def _few(clauses: list[str], shown: int = 4) -> str:

@@ -112,6 +112,8 @@ class Checklist(BaseModel):
     named: bool = False
     site: list[SiteAnswer] = []
     identity: str = ""
+    #: why some questions come from an earlier version judged as provisional reference
+    notes: list[str] = []
 
     def by_number(self) -> dict[int, ChecklistItem]:
         return {i.number: i for i in self.items}
@@ -137,6 +139,7 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
         chosen = [s for s, loc in sorted(bundle.sectors.items()) if evaluate(loc.model.applies_when, site_answers) is not False]
     # fact → (section, gates, conditions under which it is asked; None among them: always)
     order: dict[str, tuple[str, list[str], list[Condition | None]]] = {}
+    notes: list[str] = []
 
     def add(fid: str, section: str, gates: list[str], when: Condition | None) -> None:
         if fid in site_answers or fid not in bundle.facts:
@@ -175,26 +178,34 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
             else:
                 add(fid, section, scope_facts + gates, scope if when is None else AllOf(all=[scope, when]))
 
-        versions = [v for v in bundle.versions_of(loc.model.document) if v.doc.in_force(on)]
-        for version in versions:
+        versions = [(v, title) for v in bundle.versions_of(loc.model.document) if v.doc.in_force(on)]
+        for version, _ in list(versions):
+            # The earlier version the criteria name as provisional reference is asked too, under
+            # its own heading, with the criteria's note saying why.
+            ref = version.doc.provisional_reference
+            earlier = bundle.documents.get(f"{version.doc.document}@{ref.version}") if ref else None
+            if earlier is not None:
+                versions.append((earlier, f"{title}（参照{earlier.doc.number}）"))
+                notes.append(ref.note)
+        for version, section in versions:
             for src in bundle.items_of(version.key):
                 item = src.item
                 if isinstance(item, Rule):
                     gates = referenced_facts(item.when)
                     for fid in gates:
-                        ask(fid, title, [], None)
+                        ask(fid, section, [], None)
                     for fid in referenced_facts(item.condition):
-                        ask(fid, title, gates, item.when)
+                        ask(fid, section, gates, item.when)
                     # A value quoted in the finding is asked wherever the rule applies.
                     for fid in _placeholders(item.finding):
-                        ask(fid, title, gates, item.when)
+                        ask(fid, section, gates, item.when)
                 elif isinstance(item, Exclusion):
                     for fid in referenced_facts(item.condition):
-                        ask(fid, f"{title}（排除情形）", [], None)
+                        ask(fid, f"{section}（排除情形）", [], None)
                 elif isinstance(item, Combination):
                     for v in item.variants:
                         for fid in referenced_facts(v.when):
-                            ask(fid, title, [], None)
+                            ask(fid, section, [], None)
     ids = _ordered(order)
     numbers = {fid: n for n, fid in enumerate(ids, start=1)}
     items = []
@@ -217,7 +228,7 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
         SiteAnswer(fact=fid, question=bundle.facts[fid].question, value=_jsonable(value), shown=display_value(bundle.facts[fid], value))
         for fid, value in site_answers.items()
     ]
-    checklist = Checklist(date=on, sectors=chosen, items=items, named=named, site=shown_site)
+    checklist = Checklist(date=on, sectors=chosen, items=items, named=named, site=shown_site, notes=notes)
     return checklist.model_copy(update={"identity": identity_of(bundle.fingerprint, checklist)})
 
 
@@ -419,6 +430,11 @@ def help_line(text: str) -> str:
     return "说明：" + " ".join(text.split())
 
 
+def note_line(note: str) -> str:
+    """``【说明：…】``: a whole bracketed line, which the paste reader skips when it comes back."""
+    return f"【说明：{note}】"
+
+
 def question_line(item: ChecklistItem, chat: bool = False) -> str:
     """``9. 问题？（第7题答“是”时回答）``; the paste reader recognises it coming back unanswered."""
     notes = [item.answer_hint] if chat else []
@@ -448,6 +464,7 @@ def _meta_text(checklist: Checklist) -> list[str]:
 
 def to_markdown(checklist: Checklist) -> str:
     lines = ["# 重大事故隐患判定检查表", "", *_meta_text(checklist), "", INSTRUCTION, ""]
+    lines += [f"> {note_line(n)}" for n in checklist.notes] + ([""] if checklist.notes else [])
     section = None
     for i in checklist.items:
         if i.section != section:
@@ -464,7 +481,7 @@ def to_markdown(checklist: Checklist) -> str:
 def to_chat(checklist: Checklist) -> str:
     """The short form an inspector sends in a chat: the questions that are always asked, each
     follow-up indented under the question that opens it; replies are ``题号. 回答``."""
-    lines = ["【重大事故隐患检查表】", *_meta_text(checklist), CHAT_INSTRUCTION]
+    lines = ["【重大事故隐患检查表】", *_meta_text(checklist), CHAT_INSTRUCTION, *map(note_line, checklist.notes)]
     section = None
     for i in checklist.items:
         if i.section != section:
@@ -499,6 +516,7 @@ def to_yaml(checklist: Checklist) -> str:
     if checklist.site:
         lines.append("site:  # 选出本检查表的单位情况")
         lines += [f"  {s.fact}: {dump(s.value)}  # {s.question}：{s.shown}" for s in checklist.site]
+    lines += [f"# {note_line(n)}" for n in checklist.notes]
     lines.append("facts:")
     for i in checklist.items:
         when = f"（{i.applies_text}时回答）" if i.applies_text else ""
@@ -513,6 +531,7 @@ def to_json(checklist: Checklist) -> str:
         "date": checklist.date.isoformat(),
         "sectors": checklist.sectors if checklist.named else None,
         "site": checklist.site_values(),
+        "notes": checklist.notes,
         "facts": {i.fact: None for i in checklist.items},
         "questions": [i.model_dump(mode="json") for i in checklist.items],
     }

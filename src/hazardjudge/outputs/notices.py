@@ -67,6 +67,9 @@ class NoticeItem(BaseModel):
     rectification: str
     deadline: dt.date
     verification_note: str | None = None
+    # provisional: judged against a reference version whose status is not verified (status_note says so)
+    status: Literal["confirmed", "provisional"] = "confirmed"
+    status_note: str | None = None
 
 
 class GeneralHazardItem(BaseModel):
@@ -107,6 +110,7 @@ class Notice(BaseModel):
     pending: list[PendingItem] = []
     bundle: str
     general_hazards: list[GeneralHazardItem] = []
+    reference_notes: list[str] = []  # why items were judged against a provisional reference
 
 
 TITLES = {
@@ -139,7 +143,25 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
                     verification_note=(f"{'、'.join(single)} 的条文尚未与官方原文逐字核对" if single else None),
                 )
             )
-    items.sort(key=lambda i: (not i.major, i.number))
+        for r in doc.provisional:
+            if r.outcome is not Outcome.triggered or r.kind == "exclusion" or doc.reference is None:
+                continue
+            items.append(
+                NoticeItem(
+                    number=len(items) + 1,
+                    major=r.major,
+                    document=f"《{doc.reference.title}》（{doc.reference.number}）",
+                    clauses="、".join(c.clause for c in r.citations),
+                    finding=r.finding or "",
+                    basis=r.citations[-1].summary,
+                    rectification=r.rectification or "",
+                    deadline=issue + dt.timedelta(days=config.major_deadline_days if r.major else config.general_deadline_days),
+                    status="provisional",
+                    status_note=r.status_note,
+                )
+            )
+    # Confirmed items first; items judged against a provisional reference after them.
+    items.sort(key=lambda i: (i.status == "provisional", not i.major, i.number))
     items = [i.model_copy(update={"number": n}) for n, i in enumerate(items, start=1)]
     general = _general_hazards(verdict, issue + dt.timedelta(days=config.general_deadline_days))
     if verdict.outcome is OverallOutcome.major:
@@ -179,6 +201,7 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         pending=pending,
         bundle=verdict.bundle,
         general_hazards=general,
+        reference_notes=[d.reference_note for d in verdict.documents if d.reference_note and d.provisional],
     )
 
 
