@@ -281,6 +281,15 @@ function renderVerdict(response) {
       findings.append(box);
     }
     for (const g of d.gaps) findings.append(el("p", { class: "hint" }, `未编码或未核验：${g.clause} ${g.summary}`));
+    // Judged against a provisional reference version: labelled, never shown as a confirmed finding.
+    if (d.reference) findings.append(el("p", { class: "hint" }, `参照判定（${d.reference.number}）：${d.reference_note || ""}`));
+    for (const r of (d.provisional || []).filter((r) => r.outcome === "triggered" && r.kind !== "exclusion")) {
+      const box = el("div", { class: "finding pending" });
+      box.append(el("div", { class: "cite" }, r.citations.map((c) => c.clause).join("、") + "（参照判定，待核对）"));
+      box.append(el("div", {}, r.finding || ""));
+      box.append(el("div", { class: "hint" }, r.status_note || ""));
+      findings.append(box);
+    }
   }
   // Met clauses whose exclusion is still to be established: shown apart, never as findings.
   const pending = $("pending");
