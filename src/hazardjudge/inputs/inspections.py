@@ -4,7 +4,7 @@ Two shapes are accepted: a mapping with ``facts:`` (and optional ``date``,
 ``sectors``, ``unit``), or a flat mapping whose keys are all fact ids. A
 generated checklist (``hazardjudge checklist --format yaml/json``) is the first
 shape plus ``checklist`` (its identity), ``site`` (the site answers that chose
-it, answers too) and ``questions`` (the JSON form's question list, ignored).
+it, answers too), ``questions`` and ``notes`` (the JSON form's question list and notes, ignored).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hazardjudge.engine.yamlio import LocDict, load_json_text, load_yaml_text
 from hazardjudge.errors import InputError, Position, Problem
 from hazardjudge.inputs import observations
 
-STRUCTURED_KEYS = {"facts", "date", "sectors", "unit", "general_hazards", "checklist", "site", "questions"}
+STRUCTURED_KEYS = {"facts", "date", "sectors", "unit", "general_hazards", "checklist", "site", "questions", "notes"}
 
 
 @dataclass
