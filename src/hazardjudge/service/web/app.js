@@ -188,6 +188,8 @@ async function loadChecklist() {
   current = await api("/api/checklist", { date: req.date, sectors: req.sectors, site_kinds: req.site_kinds });
   const form = $("checklist");
   form.replaceChildren();
+  // Why some questions come from a provisional reference version (the criteria's own note).
+  for (const note of current.notes || []) form.append(el("p", { class: "hint" }, `说明：${note}`));
   let section = null;
   for (const item of current.items) {
     if (item.section !== section) {
