@@ -22,7 +22,7 @@ def _parts(value):
             yield from _parts(v)
 
 
-@pytest.mark.parametrize("example", ["city_gas_station.yaml", "construction_site.yaml"])
+@pytest.mark.parametrize("example", ["city_gas_station.yaml", "construction_site.yaml", "chemical_plant.yaml"])
 def test_every_part_matches_model_construct(shipped, example):
     parsed = parse_inspection((example_dir() / example).read_text(encoding="utf-8"))
     verdict = shipped.judge(parsed.inspection, on=dt.date(2026, 11, 18))

@@ -15,7 +15,7 @@ from hazardjudge.engine.conditions import evaluate, referenced_facts
 from hazardjudge.engine.evaluating import DurableEvaluator, Evaluation
 from hazardjudge.engine.loading import Bundle, load_bundle
 from hazardjudge.engine.models import GeneralHazard, Inspection, Verdict
-from hazardjudge.engine.verdicts import VerdictBuilder, select_versions
+from hazardjudge.engine.verdicts import VerdictBuilder, reference_version, select_versions
 from hazardjudge.errors import InputError, Problem, suggest
 from hazardjudge.inputs import observations
 from hazardjudge.inputs.reading import read_answers
@@ -145,12 +145,16 @@ class Engine:
             raise InputError(problems)
 
     def plan(self, on: dt.date, sectors: list[str]) -> list[str]:
-        """Document version keys to evaluate: the version of each sector's document in force on ``on``."""
+        """Document version keys to evaluate: the version of each sector's document in force on ``on``,
+        and the earlier version it names as provisional reference (judged and labelled, never confirmed)."""
         keys = []
         for sector in sectors:
             version = select_versions(self.compiled, sector, on)
             if version is not None:
                 keys.append(version.key)
+                reference = reference_version(self.compiled, version)
+                if reference is not None:
+                    keys.append(reference.key)
         return keys
 
     # ----------------------------------------------------------------- judging

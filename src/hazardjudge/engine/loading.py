@@ -567,6 +567,19 @@ def _check_tiling(bundle: Bundle, problems: list[Problem]) -> None:
                         severity="warning",
                     )
                 )
+    for v in bundle.documents.values():
+        ref = v.doc.provisional_reference
+        if ref is None:
+            continue
+        earlier = bundle.documents.get(f"{v.doc.document}@{ref.version}")
+        if earlier is None or earlier.doc.effective >= v.doc.effective:
+            problems.append(
+                Problem(
+                    "criteria.reference",
+                    f"{v.key} 的 provisional_reference 应指向同一文件的较早版本，{v.doc.document}@{ref.version} 不是",
+                    v.located.pos("provisional_reference", "version"),
+                )
+            )
 
 
 def _index_clauses(loc: Located, problems: list[Problem]) -> dict[str, ClauseEntry]:

@@ -102,6 +102,34 @@ class Clause(_Strict):
     clauses: list["Clause"] = Field(default_factory=list)
 
 
+class ProvisionalReference(_Strict):
+    """An earlier version still judged, as reference only, while this version's items are not encoded.
+
+    Data, not a legal reading: it records that the earlier version's status after this one took
+    effect has not been verified. Every result judged against it carries ``label`` (``{clause}``
+    replaced by the cited clause ids) and can never make a document "major" or "none".
+    """
+
+    version: str = Field(min_length=1, max_length=20)
+    label: str = Field(min_length=2, description="per finding; {clause} stands for the cited clauses")
+    note: str = Field(min_length=2, description="why the earlier version is consulted, for the verdict and checklist")
+
+    @field_validator("label")
+    @classmethod
+    def _names_clause(cls, value: str) -> str:
+        if "{clause}" not in value:
+            raise ValueError("label 须含 {clause}，用于写明所依据的条款")
+        return value
+
+    @field_validator("note")
+    @classmethod
+    def _one_bracketed_line(cls, value: str) -> str:
+        # Checklists echo it as one 【说明：…】 line, which the paste reader skips.
+        if any(c in value for c in "【】\n"):
+            raise ValueError("note 须为一行，且不能含【】")
+        return value
+
+
 class CriteriaDocument(_Strict):
     schema_: Literal["hazardjudge/criteria/1"] = Field(alias="schema")
     document: Identifier
@@ -127,6 +155,8 @@ class CriteriaDocument(_Strict):
     not_encoded: list[str] = Field(default_factory=list)
     identity: DocumentIdentity | None = None
     replaces: Replacement | None = None
+    # While this version's items are not encoded: the earlier version judged as reference only.
+    provisional_reference: ProvisionalReference | None = None
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> "CriteriaDocument":
@@ -749,6 +779,11 @@ class RuleResult(_Out):
     )
     layer: str = Field("shipped", description="the bundle layer this rule comes from (shipped, or an overlay's id)")
     replaces: ReplacementRef | None = Field(None, description="set when an overlay's rule replaces a lower layer's rule of the same id")
+    status: Literal["confirmed", "provisional"] = Field(
+        "confirmed",
+        description="provisional: judged against an earlier version whose status after its successor took effect is not verified",
+    )
+    status_note: str | None = Field(None, description="the provisional label, e.g. 依据…第五项；该文件…效力未核实…")
 
 
 class GapReason(str, Enum):
@@ -775,6 +810,14 @@ class DocumentResult(_Out):
     gaps: list[ClauseGap] = Field(default_factory=list)
     identity_only: bool = Field(
         False, description="the version in force is recorded (title, number, dates) but none of its clauses is encoded"
+    )
+    # Plain defaults (not factories): trusted() fills them for documents without a reference.
+    reference: DocumentRef | None = Field(
+        None, description="the earlier version judged as provisional reference while this version's items are not encoded"
+    )
+    reference_note: str | None = None
+    provisional: list[RuleResult] = Field(
+        [], description="results against the reference version (status provisional): never confirmed findings"
     )
 
 
@@ -808,6 +851,7 @@ class Verdict(_Out):
         description="when the outcome is already major: unanswered questions that could add another major finding",
     )
     pending: int = Field(0, description="met clauses whose exclusions are still unanswered")
+    provisional: int = Field(0, description="major items met under a provisional reference version: labelled, never confirmed")
     bundle: str = Field(description="fingerprint of the criteria and rules used")
     # Plain defaults (not factories): trusted() fills them when the builder leaves them out.
     general_hazards: list[GeneralHazard] = Field([], description="一般隐患 recorded as free text: listed, never judged")
@@ -821,6 +865,10 @@ class Verdict(_Out):
         return [
             r for d in self.documents for r in d.results if r.outcome is Outcome.triggered and r.major
         ]
+
+    def provisional_findings(self) -> list[RuleResult]:
+        """Major items met under a provisional reference version: shown with their label, never confirmed."""
+        return [r for d in self.documents for r in d.provisional if r.outcome is Outcome.triggered and r.major]
 
     def pending_findings(self) -> list[RuleResult]:
         """Met clauses that are major unless an exclusion still to be decided applies: not findings."""

@@ -286,16 +286,19 @@ class DocumentView:
     gaps: bool
     decisive: list[str]  # open major clauses (rule and combination ids), in clause order
     rel: DocumentRelevance | None
+    # A provisional reference version: its answers are asked (they can add labelled items) but
+    # it can make the verdict neither major nor none.
+    reference: bool = False
 
     @property
     def can_major(self) -> bool:
-        return self.rel is not None and self.rel.s_true and any(self.rel.state(t).can_up for t in self.decisive)
+        return not self.reference and self.rel is not None and self.rel.s_true and any(self.rel.state(t).can_up for t in self.decisive)
 
     @property
     def can_none(self) -> bool:
         if self.outcome == "none":
             return True
-        if self.outcome != "undetermined" or self.rel is None or self.gaps or not self.rel.s_true:
+        if self.reference or self.outcome != "undetermined" or self.rel is None or self.gaps or not self.rel.s_true:
             return False
         return all(self.rel.state(t).can_down for t in self.decisive)
 
@@ -442,7 +445,10 @@ class Relevance:
             parts.append(f"决定 {_few(gate)} 是否适用")
         if cond:
             parts.append(f"可判定 {_few(cond)}")
-        return scopes + decides, "；".join(parts)
+        reason = "；".join(parts)
+        if any(i[2].reference and i[3] is not None for i in items):
+            reason += f"（参照判定：{'、'.join(dict.fromkeys(i[2].title for i in items if i[2].reference))}）"
+        return scopes + decides, reason
 
 
 def _few(clauses: list[str], shown: int = 4) -> str:

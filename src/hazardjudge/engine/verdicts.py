@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 from hazardjudge.engine.answers import Answers, display_value
 from hazardjudge.engine.compiling import NAMED_PREFIX, CompiledBundle, TargetInfo
@@ -54,6 +55,15 @@ def select_versions(compiled: CompiledBundle, sector: str, on: dt.date) -> Docum
         if version.doc.in_force(on) and version.key in compiled.documents:
             return version
     return None
+
+
+def reference_version(compiled: CompiledBundle, version: DocumentVersion) -> DocumentVersion | None:
+    """The earlier version ``version`` names as provisional reference, if it is encoded."""
+    ref = version.doc.provisional_reference
+    if ref is None:
+        return None
+    key = f"{version.doc.document}@{ref.version}"
+    return compiled.bundle.documents[key] if key in compiled.documents else None
 
 
 def fill(template: str, compiled: CompiledBundle, answers: Answers) -> str:
@@ -157,17 +167,28 @@ class VerdictBuilder:
         for sector in sectors:
             version = select_versions(self.compiled, sector, self.on)
             group = evaluation.groups.get(version.key, {}) if version else {}
-            doc, view = self._document(sector, version, scope.get(f"scope:{sector}"), group, len(views))
-            documents.append(doc)
+            sector_scope = scope.get(f"scope:{sector}")
+            doc, view = self._document(sector, version, sector_scope, group, len(views))
             views.append(view)
+            reference = reference_version(self.compiled, version) if version else None
+            if reference is not None and doc.outcome is not DocumentOutcome.not_applicable:
+                doc, ref_view = self._provisional(
+                    doc, version, reference, sector_scope, evaluation.groups.get(reference.key, {}), len(views)
+                )
+                views.append(ref_view)
+            documents.append(doc)
         applicable = [d for d in documents if d.outcome is not DocumentOutcome.not_applicable]
         labels = {d.document.major_label for d in applicable if d.document}
         label = labels.pop() if len(labels) == 1 else GENERIC_LABEL
         pending = sum(1 for d in documents for r in d.results if r.pending_exclusions)
+        provisional = sum(1 for d in documents for r in d.provisional if r.outcome is Outcome.triggered and r.major)
         if any(d.outcome is DocumentOutcome.major for d in documents):
             outcome, text = OverallOutcome.major, f"存在{label}"
         elif not applicable:
             outcome, text = OverallOutcome.undetermined, "无法判定：没有适用于该单位的已编码判定标准"
+        elif len(applicable) == 1 and applicable[0].reference is not None and applicable[0].outcome is not DocumentOutcome.none:
+            # The one document in play was judged against a provisional reference: its own line says why.
+            outcome, text = OverallOutcome.undetermined, applicable[0].outcome_label
         elif any(d.outcome is not DocumentOutcome.none for d in applicable):
             # A unit under a standard recorded but not encoded is told which one applies.
             unencoded = [
@@ -175,10 +196,7 @@ class VerdictBuilder:
                 for d in applicable
                 if d.identity_only and d.applicability is Applicability.applicable
             ]
-            parts = [f"{pending} 项待排除情形认定"] if pending else []
-            if unencoded:
-                parts.append(f"应按{'、'.join(unencoded)}判定，本工具尚未编码其条文")
-            outcome, text = OverallOutcome.undetermined, ("无法判定：" + "；".join(parts)) if parts else "无法判定"
+            outcome, text = OverallOutcome.undetermined, _undetermined_label(pending, provisional, unencoded)
         else:
             outcome, text = OverallOutcome.none, f"未发现{label}"
         relevance = Relevance(self.compiled, views, outcome)
@@ -192,6 +210,7 @@ class VerdictBuilder:
             possible_outcomes=relevance.possible_outcomes(),
             further_questions=relevance.questions(further=True) if major else [],
             pending=pending,
+            provisional=provisional,
             bundle=self.compiled.bundle.fingerprint,
             layers=self._layers(),
             replacements=list(self.compiled.bundle.replacements),
@@ -205,6 +224,58 @@ class VerdictBuilder:
                 for layer in self.compiled.bundle.layers
             )
         return list(cached)
+
+    def _provisional(
+        self,
+        doc: DocumentResult,
+        version: DocumentVersion,
+        reference: DocumentVersion,
+        scope: TargetOutcome | None,
+        group: dict[str, TargetOutcome],
+        index: int,
+    ) -> tuple[DocumentResult, DocumentView]:
+        """Judge the earlier version the criteria name as provisional reference, apart from ``doc``'s results.
+
+        Its results carry the reference's label and never make the document "major" (a confirmed
+        finding) or "none": met items leave the document undetermined, with the count in its label.
+        """
+        ref = version.doc.provisional_reference
+        compiled_doc = self.compiled.documents[reference.key]
+        rel = DocumentRelevance(
+            self.compiled, compiled_doc.targets, self.compiled.scope_targets[f"scope:{doc.sector}"], scope, group, self.values
+        )
+        results = [
+            self._result(reference, info, group, rel, ref.label.replace("{clause}", "、".join(info.cites)))
+            for info in compiled_doc.targets.values()
+        ]
+        decisive = [r for r in results if r.kind != "exclusion" and r.major]
+        met = sum(1 for r in decisive if r.outcome is Outcome.triggered)
+        outcome, text = doc.outcome, doc.outcome_label
+        if outcome is not DocumentOutcome.major and (met or outcome is not DocumentOutcome.none):
+            lead = f"现行标准 {version.doc.number} 的判定条款尚未编码；" if doc.gaps else ""
+            open_ = sum(1 for r in decisive if r.outcome is Outcome.undetermined)
+            if met:
+                found = f"参照{reference.doc.number}有 {met} 项属于所列{reference.doc.major_label}情形（参照判定，待核对）"
+            elif open_:
+                found = f"参照{reference.doc.number}尚有 {open_} 项无法判定"
+            else:
+                found = f"参照{reference.doc.number}未触发所列情形，但参照结果不能代替现行标准作出判定"
+            outcome, text = DocumentOutcome.undetermined, f"无法判定：{lead}{found}"
+        result = doc.model_copy(
+            update={
+                "outcome": outcome,
+                "outcome_label": text,
+                "reference": doc_ref(reference),
+                "reference_note": ref.note,
+                "provisional": results,
+            }
+        )
+        open_ids = [r.rule for r in decisive if r.outcome is Outcome.undetermined]
+        d = reference.doc
+        view = DocumentView(
+            index, f"scope:{doc.sector}", d.title, d.document, d.version, "undetermined", True, open_ids, rel, reference=True
+        )
+        return result, view
 
     def _document(
         self,
@@ -275,7 +346,12 @@ class VerdictBuilder:
         return result, view
 
     def _result(
-        self, version: DocumentVersion, info: TargetInfo, group: dict[str, TargetOutcome], rel: DocumentRelevance
+        self,
+        version: DocumentVersion,
+        info: TargetInfo,
+        group: dict[str, TargetOutcome],
+        rel: DocumentRelevance,
+        provisional: str | None = None,
     ) -> RuleResult:
         out = group.get(info.id)
         outcome = out.outcome if out else Outcome.undetermined
@@ -315,6 +391,8 @@ class VerdictBuilder:
             partial=isinstance(item, Combination) and item.partial,
             layer=info.source.file.layer,
             replaces=self._replacement(info.id),
+            status="provisional" if provisional else "confirmed",
+            status_note=provisional,
         )
 
     def _replacement(self, item_id: str):
@@ -336,8 +414,13 @@ class VerdictBuilder:
         return f"构成{version.doc.major_label}，除非{'；或'.join(notes)}"
 
 
-def _undetermined_label(pending: int) -> str:
-    return f"无法判定：{pending} 项待排除情形认定" if pending else "无法判定"
+def _undetermined_label(pending: int, provisional: int = 0, unencoded: Sequence[str] = ()) -> str:
+    parts = [f"{pending} 项待排除情形认定"] if pending else []
+    if provisional:
+        parts.append(f"{provisional} 项参照判定的重大隐患情形待核对（所依据文件的效力未核实）")
+    if unencoded:
+        parts.append(f"应按{'、'.join(unencoded)}判定，本工具尚未编码其条文")
+    return "无法判定：" + "；".join(parts) if parts else "无法判定"
 
 
 def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[str, TargetInfo]) -> list[CountDetail]:

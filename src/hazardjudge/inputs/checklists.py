@@ -115,7 +115,8 @@ class Checklist(BaseModel):
     named: bool = False
     site: list[SiteAnswer] = []
     identity: str = ""
-    #: standards that apply (or may) but none of whose clauses is encoded: no question can decide them
+    #: standards that apply (or may) but none of whose clauses is encoded, and why some questions
+    #: come from an earlier version judged as provisional reference: no answer changes them
     notes: list[str] = []
 
     def by_number(self) -> dict[int, ChecklistItem]:
@@ -142,6 +143,7 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
         chosen = [s for s, loc in sorted(bundle.sectors.items()) if evaluate(loc.model.applies_when, site_answers) is not False]
     # fact → (section, gates, conditions under which it is asked; None among them: always)
     order: dict[str, tuple[str, list[str], list[Condition | None]]] = {}
+    notes: list[str] = []
 
     def add(fid: str, section: str, gates: list[str], when: Condition | None) -> None:
         if fid in site_answers or fid not in bundle.facts:
@@ -180,26 +182,34 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
             else:
                 add(fid, section, scope_facts + gates, scope if when is None else AllOf(all=[scope, when]))
 
-        versions = [v for v in bundle.versions_of(loc.model.document) if v.doc.in_force(on)]
-        for version in versions:
+        versions = [(v, title) for v in bundle.versions_of(loc.model.document) if v.doc.in_force(on)]
+        for version, _ in list(versions):
+            # The earlier version the criteria name as provisional reference is asked too, under
+            # its own heading, with the criteria's note saying why.
+            ref = version.doc.provisional_reference
+            earlier = bundle.documents.get(f"{version.doc.document}@{ref.version}") if ref else None
+            if earlier is not None:
+                versions.append((earlier, f"{title}（参照{earlier.doc.number}）"))
+                notes.append(ref.note)
+        for version, section in versions:
             for src in bundle.items_of(version.key):
                 item = src.item
                 if isinstance(item, Rule):
                     gates = referenced_facts(item.when)
                     for fid in gates:
-                        ask(fid, title, [], None)
+                        ask(fid, section, [], None)
                     for fid in referenced_facts(item.condition):
-                        ask(fid, title, gates, item.when)
+                        ask(fid, section, gates, item.when)
                     # A value quoted in the finding is asked wherever the rule applies.
                     for fid in _placeholders(item.finding):
-                        ask(fid, title, gates, item.when)
+                        ask(fid, section, gates, item.when)
                 elif isinstance(item, Exclusion):
                     for fid in referenced_facts(item.condition):
-                        ask(fid, f"{title}（排除情形）", [], None)
+                        ask(fid, f"{section}（排除情形）", [], None)
                 elif isinstance(item, Combination):
                     for v in item.variants:
                         for fid in referenced_facts(v.when):
-                            ask(fid, title, [], None)
+                            ask(fid, section, [], None)
     ids = _ordered(order)
     numbers = {fid: n for n, fid in enumerate(ids, start=1)}
     items = []
@@ -222,11 +232,11 @@ def build(engine: Engine, on: dt.date, sectors: Iterable[str] | None = None, sit
         SiteAnswer(fact=fid, question=bundle.facts[fid].question, value=_jsonable(value), shown=display_value(bundle.facts[fid], value))
         for fid, value in site_answers.items()
     ]
-    notes = []
     for sector in chosen:
         loc = bundle.sectors[sector]
         for version in bundle.versions_of(loc.model.document):
-            if version.doc.in_force(on) and not bundle.encoded(version.key):
+            # A version judged against a provisional reference already says why in that note.
+            if version.doc.in_force(on) and not bundle.encoded(version.key) and version.doc.provisional_reference is None:
                 note = not_encoded_note(version)
                 if not named and evaluate(loc.model.applies_when, site_answers) is not True:
                     note = f"单位属于“{loc.model.title}”时，{note}"

@@ -5,7 +5,7 @@ Two shapes are accepted: a mapping with ``facts:`` (and optional ``date``,
 generated checklist (``hazardjudge checklist --format yaml/json``) is the first
 shape plus ``checklist`` (its identity), ``site`` (the site answers that chose
 it, answers too), ``questions`` (the JSON form's question list) and ``notes`` (the
-standards that apply but are not encoded), the last two ignored.
+standards that apply but are not encoded, and why a provisional reference is asked), the last two ignored.
 """
 
 from __future__ import annotations

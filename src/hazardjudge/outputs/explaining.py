@@ -57,6 +57,8 @@ class RuleTrace(BaseModel):
     condition: Node | None
     consistent: bool
     pending_exclusions: list[str] = []  # condition met; these exclusions are still unanswered
+    status: Literal["confirmed", "provisional"] = "confirmed"  # provisional: judged against a reference version
+    status_note: str | None = None
 
 
 class DocumentTrace(BaseModel):
@@ -68,6 +70,8 @@ class DocumentTrace(BaseModel):
     outcome: str
     rules: list[RuleTrace]
     reasons: list[str]
+    reference: str | None = None  # document@version judged as provisional reference
+    provisional: list[RuleTrace] = []
 
 
 class Explanation(BaseModel):
@@ -139,31 +143,40 @@ def explain(
     for d in verdict.documents:
         scope_cond = scope_condition(engine.bundle.sectors[d.sector].model)
         scope = trace(scope_cond, values, engine)
-        rules = []
         key = f"{d.document.document}@{d.document.version}" if d.document else None
-        compiled = engine.compiled.documents.get(key) if key else None
-        results = {r.rule: r for r in d.results}
-        # A document that does not apply has no rule results to explain.
-        for info in (compiled.targets.values() if compiled and results else []):
-            item = info.source.item
-            outcome = results[info.id].outcome
-            # The sector scope is traced once per document; a rule shows only its own "when".
-            applies = condition = None
-            applies_truth = scope.truth
-            if isinstance(item, Rule):
-                if item.when is not None:
-                    applies = trace(item.when, values, engine)
-                applies_truth = _truth(evaluate(AllOf(all=[scope_cond] + ([item.when] if item.when else [])), values))
-                condition = trace(item.condition, values, engine)
-            elif isinstance(item, Exclusion):
-                condition = trace(item.condition, values, engine)
-            consistent = condition is None or outcome in _expected_outcome(applies_truth, condition)
-            rules.append(RuleTrace(rule=info.id, kind=info.kind, clauses=list(info.cites), outcome=outcome,
-                                   applies=applies, condition=condition, consistent=consistent,
-                                   pending_exclusions=list(results[info.id].pending_exclusions)))
+        rules = _rule_traces(engine, key, d.results, values, scope, scope_cond)
+        ref_key = f"{d.reference.document}@{d.reference.version}" if d.reference else None
+        provisional = _rule_traces(engine, ref_key, d.provisional, values, scope, scope_cond)
         docs.append(DocumentTrace(sector=d.sector, document=key, scope=scope, outcome=d.outcome_label,
-                                  rules=rules, reasons=_document_reasons(d)))
+                                  rules=rules, reasons=_document_reasons(d), reference=ref_key, provisional=provisional))
     return Explanation(verdict=verdict, documents=docs, reasons=_overall_reasons(verdict))
+
+
+def _rule_traces(engine: Engine, key: str | None, result_list, values: dict, scope: Node, scope_cond: Condition) -> list[RuleTrace]:
+    compiled = engine.compiled.documents.get(key) if key else None
+    results = {r.rule: r for r in result_list}
+    rules = []
+    # A document that does not apply has no rule results to explain.
+    for info in (compiled.targets.values() if compiled and results else []):
+        item = info.source.item
+        result = results[info.id]
+        outcome = result.outcome
+        # The sector scope is traced once per document; a rule shows only its own "when".
+        applies = condition = None
+        applies_truth = scope.truth
+        if isinstance(item, Rule):
+            if item.when is not None:
+                applies = trace(item.when, values, engine)
+            applies_truth = _truth(evaluate(AllOf(all=[scope_cond] + ([item.when] if item.when else [])), values))
+            condition = trace(item.condition, values, engine)
+        elif isinstance(item, Exclusion):
+            condition = trace(item.condition, values, engine)
+        consistent = condition is None or outcome in _expected_outcome(applies_truth, condition)
+        rules.append(RuleTrace(rule=info.id, kind=info.kind, clauses=list(info.cites), outcome=outcome,
+                               applies=applies, condition=condition, consistent=consistent,
+                               pending_exclusions=list(result.pending_exclusions),
+                               status=result.status, status_note=result.status_note))
+    return rules
 
 
 def _document_reasons(d) -> list[str]:
@@ -188,6 +201,11 @@ def _document_reasons(d) -> list[str]:
         reasons.append("以下条款缺少回答，无法判定：" + "；".join(f"{r.citations[-1].clause}（缺 {'、'.join(r.missing)}）" for r in open_rules))
     if d.gaps:
         reasons.append("以下判定条款尚未编码或未经核验，不能得出“未发现”：" + "、".join(g.clause for g in d.gaps))
+    if d.reference is not None:
+        reasons.append(f"参照判定（{d.reference.number}）：{d.reference_note}")
+        reasons += [
+            f"参照判定触发：{r.status_note}（{r.rule}）。" for r in d.provisional if r.outcome is Outcome.triggered and r.major
+        ]
     if not reasons:
         reasons.append(f"所有适用条款均已判定且未触发，故{d.outcome_label}。")
     return reasons
@@ -210,20 +228,33 @@ def render_text(exp: Explanation) -> str:
         lines += [f"  理由：{r}" for r in d.reasons]
         lines.append("  适用条件：")
         lines += _node_lines(d.scope, 4)
-        for r in d.rules:
-            flag = "" if r.consistent else "  ⚠ 解释与引擎结果不一致，请报告"
-            shown = OUTCOME_ZH[r.outcome.value]
-            if r.pending_exclusions:
-                shown = f"条件成立，待认定排除情形（{'、'.join(r.pending_exclusions)}），{shown}"
-            lines.append(f"  【{'、'.join(r.clauses)}】{r.rule}：{shown}{flag}")
-            if r.applies is not None:
-                lines.append("    适用：")
-                lines += _node_lines(r.applies, 6)
-            if r.condition is not None:
-                lines.append("    条件：")
-                lines += _node_lines(r.condition, 6)
+        lines += _rule_lines(d.rules)
+        if d.reference:
+            lines.append(f"  ── 参照判定（{d.reference}，结果均为参照，不是确认的判定）：")
+            lines += _rule_lines(d.provisional)
     lines += _general_hazard_lines(exp.verdict)
     return "\n".join(lines) + "\n"
+
+
+def _rule_lines(rules: list[RuleTrace]) -> list[str]:
+    lines = []
+    for r in rules:
+        flag = "" if r.consistent else "  ⚠ 解释与引擎结果不一致，请报告"
+        shown = OUTCOME_ZH[r.outcome.value]
+        if r.pending_exclusions:
+            shown = f"条件成立，待认定排除情形（{'、'.join(r.pending_exclusions)}），{shown}"
+        if r.status == "provisional":
+            shown = f"参照判定{shown}"
+        lines.append(f"  【{'、'.join(r.clauses)}】{r.rule}：{shown}{flag}")
+        if r.status == "provisional" and r.outcome is Outcome.triggered:
+            lines.append(f"    标注：{r.status_note}")
+        if r.applies is not None:
+            lines.append("    适用：")
+            lines += _node_lines(r.applies, 6)
+        if r.condition is not None:
+            lines.append("    条件：")
+            lines += _node_lines(r.condition, 6)
+    return lines
 
 
 def _general_hazard_lines(v: Verdict) -> list[str]:

@@ -67,6 +67,9 @@ class NoticeItem(BaseModel):
     rectification: str
     deadline: dt.date
     verification_note: str | None = None
+    # provisional: judged against a reference version whose status is not verified (status_note says so)
+    status: Literal["confirmed", "provisional"] = "confirmed"
+    status_note: str | None = None
 
 
 class GeneralHazardItem(BaseModel):
@@ -109,6 +112,7 @@ class Notice(BaseModel):
     general_hazards: list[GeneralHazardItem] = []
     # Standards that apply but whose clauses are not encoded: the unit is still to be judged under them.
     not_encoded: list[str] = []
+    reference_notes: list[str] = []  # why items were judged against a provisional reference
 
 
 TITLES = {
@@ -141,7 +145,25 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
                     verification_note=(f"{'、'.join(single)} 的条文尚未与官方原文逐字核对" if single else None),
                 )
             )
-    items.sort(key=lambda i: (not i.major, i.number))
+        for r in doc.provisional:
+            if r.outcome is not Outcome.triggered or r.kind == "exclusion" or doc.reference is None:
+                continue
+            items.append(
+                NoticeItem(
+                    number=len(items) + 1,
+                    major=r.major,
+                    document=f"《{doc.reference.title}》（{doc.reference.number}）",
+                    clauses="、".join(c.clause for c in r.citations),
+                    finding=r.finding or "",
+                    basis=r.citations[-1].summary,
+                    rectification=r.rectification or "",
+                    deadline=issue + dt.timedelta(days=config.major_deadline_days if r.major else config.general_deadline_days),
+                    status="provisional",
+                    status_note=r.status_note,
+                )
+            )
+    # Confirmed items first; items judged against a provisional reference after them.
+    items.sort(key=lambda i: (i.status == "provisional", not i.major, i.number))
     items = [i.model_copy(update={"number": n}) for n, i in enumerate(items, start=1)]
     general = _general_hazards(verdict, issue + dt.timedelta(days=config.general_deadline_days))
     if verdict.outcome is OverallOutcome.major:
@@ -184,8 +206,10 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         not_encoded=[
             d.outcome_label.removeprefix("无法判定：")
             for d in verdict.documents
-            if d.identity_only and d.applicability.value == "applicable"
+            # A version judged against a provisional reference says so in reference_notes instead.
+            if d.identity_only and d.applicability.value == "applicable" and d.reference is None
         ],
+        reference_notes=[d.reference_note for d in verdict.documents if d.reference_note and d.provisional],
     )
 
 

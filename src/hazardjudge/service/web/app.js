@@ -188,7 +188,8 @@ async function loadChecklist() {
   current = await api("/api/checklist", { date: req.date, sectors: req.sectors, site_kinds: req.site_kinds });
   const form = $("checklist");
   form.replaceChildren();
-  // A standard that applies but is not encoded: said, since no question here can decide it.
+  // A standard that applies but is not encoded, or why questions come from a provisional
+  // reference version: said, since no answer here changes it.
   for (const note of current.notes || []) {
     form.append(el("p", { class: "hint checklist-note" }, `注意：${note}`));
   }
@@ -285,6 +286,15 @@ function renderVerdict(response) {
       findings.append(box);
     }
     for (const g of d.gaps) findings.append(el("p", { class: "hint" }, `未编码或未核验：${g.clause} ${g.summary}`));
+    // Judged against a provisional reference version: labelled, never shown as a confirmed finding.
+    if (d.reference) findings.append(el("p", { class: "hint" }, `参照判定（${d.reference.number}）：${d.reference_note || ""}`));
+    for (const r of (d.provisional || []).filter((r) => r.outcome === "triggered" && r.kind !== "exclusion")) {
+      const box = el("div", { class: "finding pending" });
+      box.append(el("div", { class: "cite" }, r.citations.map((c) => c.clause).join("、") + "（参照判定，待核对）"));
+      box.append(el("div", {}, r.finding || ""));
+      box.append(el("div", { class: "hint" }, r.status_note || ""));
+      findings.append(box);
+    }
   }
   // Met clauses whose exclusion is still to be established: shown apart, never as findings.
   const pending = $("pending");
