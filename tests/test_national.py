@@ -29,7 +29,6 @@ IDENTITY_ONLY = {
     "road_transport": ("road_transport", "road_transport_major_hazard@2023"),
     "highway_operation": ("highway_operator", "highway_operation_major_hazard@2023"),
     "highway_waterway_construction": ("highway_waterway_construction", "highway_waterway_construction_major_hazard@2025"),
-    "fishing_vessel": ("fishing_vessel", "fishing_vessel_major_hazard@2022"),
     "education": ("school", "education_major_hazard@2024"),
 }
 
@@ -77,8 +76,8 @@ def test_an_encoded_major_finding_still_wins(shipped):
 
 def test_an_unclear_unit_type_is_told_conditionally(shipped):
     verdict = shipped.judge({"fire.in_scope": False}, on=ON, sectors=None)
-    doc = next(d for d in verdict.documents if d.sector == "fishing_vessel")
-    assert doc.outcome_label.startswith("无法判定：如属适用范围，应按《渔业船舶重大事故隐患判定标准（试行）》")
+    doc = next(d for d in verdict.documents if d.sector == "power")
+    assert doc.outcome_label.startswith("无法判定：如属适用范围，应按《电力重大事故隐患判定标准及治理监督管理规定》")
 
 
 @pytest.mark.parametrize(
@@ -117,7 +116,7 @@ def test_the_checklist_says_the_same(shipped):
         assert expected in checklists.RENDERERS[fmt](cl), fmt
     # Without the unit type every standard is named, conditionally.
     open_cl = checklists.build(shipped, ON)
-    assert any(n.startswith("单位属于“渔业船舶”时，应按《渔业船舶") for n in open_cl.notes)
+    assert any(n.startswith("单位属于“电力”时，应按《电力") for n in open_cl.notes)
 
 
 @pytest.mark.parametrize("fmt", ["chat", "md", "csv", "yaml", "json"])
@@ -190,7 +189,7 @@ def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
     out = capsys.readouterr().out
     head = out.split("\n\n", 1)[0]
     assert head.startswith("现行判定标准（")
-    assert "渔业船舶（fishing_vessel）《渔业船舶重大事故隐患判定标准（试行）》农渔发〔2022〕11号，2022-04-02 起：仅登记，未编码" in head
+    assert "电力（power）《电力重大事故隐患判定标准及治理监督管理规定》国家发展改革委令第41号，2026-07-01 起：仅登记，未编码" in head
     assert "文件信息单一来源（未核实：number、issued、effective）" in head
     html = tmp_path / "cov.html"
     assert main(["coverage", "--format", "html", "-o", str(html)]) == 0
