@@ -24,7 +24,6 @@ ON = dt.date(2026, 11, 20)
 IDENTITY_ONLY = {
     "metal_mine": ("metal_mine", "metal_mine_major_hazard@2022+2024"),
     "special_equipment": ("special_equipment_user", "special_equipment_major_hazard@GB45067-2024"),
-    "civil_explosives": ("civil_explosives", "civil_explosives_major_hazard@2024"),
     "power": ("power", "power_major_hazard@2026"),
     "road_transport": ("road_transport", "road_transport_major_hazard@2023"),
     "highway_operation": ("highway_operator", "highway_operation_major_hazard@2023"),
@@ -83,9 +82,6 @@ def test_an_unclear_unit_type_is_told_conditionally(shipped):
 @pytest.mark.parametrize(
     "sector, day, version",
     [
-        ("civil_explosives", dt.date(2024, 12, 2), "2023试行"),
-        ("civil_explosives", dt.date(2024, 12, 3), "2024"),
-        ("civil_explosives", dt.date(2023, 11, 30), None),
         ("metal_mine", dt.date(2022, 8, 31), None),
         ("metal_mine", dt.date(2022, 9, 1), "2022"),
         ("metal_mine", dt.date(2024, 4, 22), "2022"),
