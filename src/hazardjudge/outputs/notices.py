@@ -403,13 +403,18 @@ def _general_hazards(verdict: Verdict, default: workdays.Deadline, working: bool
 
 
 def paragraphs(n: Notice) -> dict[str, list[str] | str]:
-    """The notice's fixed wording, filled in: one source for every format (HTML, Markdown, text, Word)."""
+    """The notice's fixed wording, filled in: one source for every format (HTML, Markdown, text, Word).
+
+    ``intro`` opens the table, ``after`` follows it, ``remedy`` (review and lawsuit) opens
+    the sign-off, so the signatures never stand on a page without the text they sign.
+    """
     unit = n.config.unit.name or "你单位"
     date = cn_date(n.inspection_date)
     if n.kind == "supplementary":
         return {
             "intro": f"{unit}：{date}对你单位的检查中，下列事项尚未查明，暂不能作出是否存在{n.major_label}的判定。请配合补充检查，如实提供情况和资料。",
             "after": [],
+            "remedy": "",
         }
     intro = f"{unit}：经{date}检查，你单位存在下列{n.hazard_label}。依据{n.legal_basis}，现责令你单位按下列要求和期限整改："
     if n.kind == "major":
@@ -421,7 +426,7 @@ def paragraphs(n: Notice) -> dict[str, list[str] | str]:
         ]
     else:
         after = ["你单位应当按期完成整改，并将整改情况书面报告我单位。"]
-    return {"intro": intro, "after": [*after, n.remedy]}
+    return {"intro": intro, "after": after, "remedy": n.remedy}
 
 
 def cn_date(d: dt.date) -> str:

@@ -177,10 +177,12 @@ def docx(notice: Notice) -> bytes:
              printable(h.location or ""), f"{cn_date(h.deadline)}前" + (f"\n{h.deadline_note}" if h.deadline_note else "")]
             for h in n.general_hazards
         ], [10, 94, 44, 26])
+    # The sign-off, from the remedies to the date: every paragraph kept with the next, so the
+    # seal and date never stand alone and the signatures never without the text they sign.
+    if p["remedy"]:
+        para(p["remedy"], indent=True, keep=True)
     if n.config.contact:
-        para(f"联系人及电话：{n.config.contact}", indent=True)
-
-    # The sign-off: every paragraph kept with the next, so the seal and date never stand alone.
+        para(f"联系人及电话：{n.config.contact}", indent=True, keep=True)
     para(keep=True)
     for i in n.config.inspectors or [None, None]:
         name = i.name if i else "＿＿＿＿＿＿"
