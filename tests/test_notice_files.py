@@ -320,3 +320,14 @@ def test_pdf_pages_render_as_a4_with_ink_in_the_margins_only_where_numbered(ship
         # the left and right margins stay clear; the bottom margin holds the page number
         assert not inked((0, 0, int(width * 0.05), height)) and not inked((int(width * 0.95), 0, width, height))
         assert inked((int(width * 0.3), int(height * 0.93), int(width * 0.7), height))
+
+
+def test_without_pango_the_pdf_is_a_clear_chinese_error(monkeypatch, tmp_path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as it does without the libraries
+    out = tmp_path / "n.pdf"
+    code = main(["notice", str(example_dir() / "fire_hotel.yaml"), "--issue-date", "2026-12-02", "--format", "pdf", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 78 and "生成 PDF 需要 WeasyPrint 和 Pango 库" in err and "libpango-1.0-0" in err
+    assert not out.exists()

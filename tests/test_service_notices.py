@@ -80,3 +80,11 @@ def test_api_docs_are_served_from_the_package(client):
         if asset.endswith((".js", ".css")):
             assert client.get(asset).status_code == 200, asset
     assert client.get("/redoc").status_code == 200
+
+
+def test_without_pango_the_pdf_is_a_503_in_chinese(client, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)
+    response = client.post("/api/notice", json={"inspection": INSPECTION, "settings": SETTINGS, "format": "pdf"})
+    assert response.status_code == 503 and "Pango" in response.json()["error"]
