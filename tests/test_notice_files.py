@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -331,3 +332,34 @@ def test_without_pango_the_pdf_is_a_clear_chinese_error(monkeypatch, tmp_path, c
     err = capsys.readouterr().err
     assert code == 78 and "生成 PDF 需要 WeasyPrint 和 Pango 库" in err and "libpango-1.0-0" in err
     assert not out.exists()
+
+
+@needs_pdf
+def test_a_url_in_an_office_template_is_never_fetched(shipped, tmp_path):
+    import http.server
+    import threading
+
+    from hazardjudge.outputs import printing
+
+    hits = []
+
+    class Count(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Count)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = (Path(notices.__file__).parent / "templates" / "notices" / "notice.html").read_text(encoding="utf-8")
+        url = f"http://127.0.0.1:{server.server_port}"
+        page = page.replace('<div class="sheet">', f'<div class="sheet"><img src="{url}/logo.png"><link rel="stylesheet" href="{url}/x.css">')
+        (tmp_path / "notice.html").write_text(page, encoding="utf-8")
+        data = printing.pdf(example_notice(shipped, "fire_hotel.yaml", template_dir=tmp_path))
+    finally:
+        server.shutdown()
+    assert data.startswith(b"%PDF") and hits == []
