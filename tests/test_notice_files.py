@@ -206,12 +206,12 @@ def test_the_unverified_remark_is_per_clause(shipped):
     assert notices.render(n, "html").count("尚未与官方原文逐字核对") == 1
 
 
-def test_a_finding_label_and_pending_findings_are_marked(shipped, monkeypatch):
-    monkeypatch.setattr(notices, "_remark", lambda r: "参考性结论：依据文件的效力待核实" if r.major else None)
-    n = example_notice(shipped, "fire_hotel.yaml")
-    assert [i.remark for i in n.items if i.major] == ["参考性结论：依据文件的效力待核实"]
+def test_a_provisional_finding_carries_its_label_in_every_format(shipped):
+    n = example_notice(shipped, "chemical_plant.yaml")
+    (item,) = [i for i in n.items if i.status == "provisional"]
+    assert item.label == "【参照判定，待核对】" and "效力未核实" in item.status_note
     for fmt in ("html", "md", "txt"):
-        assert "参考性结论：依据文件的效力待核实" in notices.render(n, fmt)
+        assert item.status_note in notices.render(n, fmt).replace("\\-", "-")
 
 
 # --------------------------------------------------------------------------- PDF and Word
