@@ -28,7 +28,7 @@ def example_verdict(engine, **changes):
 def test_major_notice_lists_every_finding_with_its_citation_and_deadline(shipped):
     verdict, unit = example_verdict(shipped)
     notice = notices.build(verdict, notices.NoticeConfig(unit=unit, issue_date=ON, major_deadline_days=20))
-    assert notice.kind == "major" and notice.title == "重大事故隐患整改通知书"
+    assert notice.kind == "major" and notice.title == "重大隐患整改通知书"
     assert [i.clauses for i in notice.items] == ["第五条（一）", "第九条、第九条（一）"]
     assert all(i.deadline == dt.date(2026, 12, 8) for i in notice.items)
     for fmt in ("html", "md", "txt"):
@@ -74,7 +74,7 @@ def test_an_office_can_supply_its_own_template(shipped, tmp_path):
     (tmp_path / "notice.txt").write_text("【本局模板】{{ n.title }} {{ n.config.unit.name }}\n", encoding="utf-8")
     verdict, unit = example_verdict(shipped)
     text = notices.render(notices.build(verdict, notices.NoticeConfig(unit=unit, template_dir=tmp_path)), "txt")
-    assert text == "【本局模板】重大事故隐患整改通知书 某某燃气有限公司城东储配站\n"
+    assert text == "【本局模板】重大隐患整改通知书 某某燃气有限公司城东储配站\n"
     # Formats the office did not override still come from the package.
     html = notices.render(notices.build(verdict, notices.NoticeConfig(template_dir=tmp_path)), "html")
     assert "送达回执" in html
@@ -123,6 +123,6 @@ def test_html_notice_prints_in_a_real_browser_with_every_finding_and_citation(sh
     text = flat("".join(page.extract_text() for page in reader.pages))
     assert reader.pages[0].mediabox.width == pytest.approx(595, abs=3)  # A4 portrait
     for item in notice.items:
-        assert flat(item.clauses) in text
+        assert all(flat(c.clause) in text for c in item.citations)  # one line per clause
         assert flat(item.finding[:20]) in text
     assert flat("建城规〔2023〕4号") in text and flat("送达回执") in text

@@ -99,7 +99,7 @@ def test_fill_the_form_judge_and_open_the_notice(server, browser):
     browser.switch_to.window([h for h in browser.window_handles if h != main_window][0])
     wait_for(browser, lambda d: "整改通知书" in d.find_element(By.TAG_NAME, "body").text)
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert "重大事故隐患整改通知书" in body and "第四条（一）" in body and "送达回执" in body
+    assert "重大隐患整改通知书" in body and "第四条（一）" in body and "送达回执" in body
     browser.save_screenshot(str(SHOTS / "3-notice.png"))
     browser.close()
     browser.switch_to.window(main_window)

@@ -128,14 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("file", help="检查记录（YAML、JSON 或粘贴的回答）；- 表示标准输入")
     notice.add_argument("--config", type=Path, help="通知书设置（YAML）：执法机关、文号、单位、检查人员、整改期限等")
     notice.add_argument("--authority", help="执法机关名称")
-    notice.add_argument("--number", help="文书编号")
+    notice.add_argument("--number", help="文书编号（文号）")
+    notice.add_argument("--sequence", type=int, help="本通知书的序号，按设置中的 document_number_pattern 生成文号")
+    notice.add_argument("--issue-date", help="签发日期（默认今天；不得早于检查日期）")
     notice.add_argument("--inspector", action="append", help="检查人员（可重复）")
     notice.add_argument("--templates", type=Path, help="本单位的模板目录（覆盖同名模板）")
     notice.add_argument("--on", help="检查日期")
     notice.add_argument("--sector", action="append", dest="sectors")
     notice.add_argument("--site", action="append")
     notice.add_argument("--input-format", choices=INPUT_FORMATS)
-    notice.add_argument("--format", choices=("html", "md", "txt"), default="html")
+    notice.add_argument("--format", choices=("html", "md", "txt", "pdf", "docx"), default="html",
+                        help="html、md、txt，或可签章归档的 pdf、可在 Word/WPS 中编辑的 docx（须同时给 -o）")
     notice.add_argument("-o", "--output", type=Path, help="写入文件（默认：标准输出）")
     _bundle_args(notice)
 
@@ -360,8 +363,13 @@ def _notice(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from hazardjudge.engine.yamlio import load_yaml_file
+    from hazardjudge.inputs.inspections import parse_date
     from hazardjudge.outputs import notices
 
+    binary = args.format in ("pdf", "docx")
+    if binary and args.output is None:
+        print(f"--format {args.format} 生成的是文件，请用 -o 指定保存位置，如 -o 通知书.{args.format}", file=sys.stderr)
+        return EXIT_USAGE
     read = _read_inspection(args)
     if isinstance(read, int):
         return read
@@ -374,6 +382,10 @@ def _notice(args: argparse.Namespace) -> int:
             settings["authority"] = args.authority
         if args.number:
             settings["document_number"] = args.number
+        if args.sequence is not None:
+            settings["sequence"] = args.sequence
+        if args.issue_date:
+            settings["issue_date"] = parse_date(args.issue_date)
         if args.inspector:
             settings["inspectors"] = args.inspector
         if args.templates:
@@ -381,6 +393,8 @@ def _notice(args: argparse.Namespace) -> int:
         if "unit" not in settings and read.unit:
             settings["unit"] = read.unit
         config = notices.NoticeConfig.model_validate(settings)
+        verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors, general_hazards=read.general_hazards)
+        notice = notices.build(verdict, config)
     except InputError as exc:
         _print_problems(exc.problems)
         return EXIT_DATAERR
@@ -388,9 +402,23 @@ def _notice(args: argparse.Namespace) -> int:
         for err in exc.errors():
             print(f"通知书设置有误：{'.'.join(map(str, err['loc']))}：{err['msg']}", file=sys.stderr)
         return EXIT_DATAERR
-    verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors, general_hazards=read.general_hazards)
-    text = notices.render(notices.build(verdict, config), args.format)
-    _emit(text, args.output)
+    if binary:
+        from hazardjudge.outputs import printing
+
+        if args.format == "pdf" and printing.cjk_font_installed() is False:
+            print(f"注意：本机没有中文字体，PDF 中的汉字将无法显示（Debian：apt-get install {printing.CJK_FONT_PACKAGE}）", file=sys.stderr)
+        try:
+            data = printing.pdf(notice) if args.format == "pdf" else printing.docx(notice)
+        except printing.PrintingUnavailable as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_CONFIG
+        args.output.write_bytes(data)
+    else:
+        _emit(notices.render(notice, args.format), args.output)
+    for note in dict.fromkeys(i.deadline_note for i in [*notice.items, *notice.general_hazards] if i.deadline_note):
+        print(f"注意：{note}", file=sys.stderr)
+    if not notice.legal_basis_configured and notice.kind != "supplementary":
+        print(f"注意：通知书中的法律依据尚未设置，已留占位文字{notice.legal_basis}", file=sys.stderr)
     return _verdict_exit(verdict)
 
 

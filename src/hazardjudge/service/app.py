@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
@@ -103,7 +104,7 @@ class NoticeRequest(BaseModel):
 
     inspection: JudgeRequest
     settings: NoticeSettings = NoticeSettings()
-    format: Literal["html", "md", "txt"] = "html"
+    format: Literal["html", "md", "txt", "pdf", "docx"] = "html"
 
 
 class DocumentOut(BaseModel):
@@ -182,7 +183,8 @@ def _site(kinds: list[str] | None) -> dict[str, Any] | None:
 def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> FastAPI:
     engine = engine or load()
     engine._evaluator.warm()
-    app = FastAPI(
+    # /docs and /redoc from assets the fastapi-offline package ships: they work without the internet.
+    app = FastAPIOffline(
         title="hazardjudge",
         version="0.1.0",
         description="重大事故隐患判定：按检查日期适用的判定标准给出结论、条款依据和待补充的问题。",
@@ -279,7 +281,10 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
     def notice(req: NoticeRequest) -> Response:
         verdict = judge_one(req.inspection).verdict
         settings = notices.NoticeConfig.model_validate(req.settings.model_dump(exclude={"template_dir"}))
-        text = notices.render(notices.build(verdict, settings), req.format)
+        notice = notices.build(verdict, settings)
+        if req.format in ("pdf", "docx"):
+            return _notice_file(notice, req.format)
+        text = notices.render(notice, req.format)
         media = {"html": HTMLResponse, "md": PlainTextResponse, "txt": PlainTextResponse}[req.format]
         return media(text)
 
@@ -297,6 +302,25 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
         return Response((static / name).read_text(encoding="utf-8"), media_type=types[name])
 
     return app
+
+
+NOTICE_MEDIA = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _notice_file(notice: notices.Notice, fmt: str) -> Response:
+    from urllib.parse import quote
+
+    from hazardjudge.outputs import printing
+
+    try:
+        data = printing.pdf(notice) if fmt == "pdf" else printing.docx(notice)
+    except printing.PrintingUnavailable as exc:
+        return JSONResponse({"error": str(exc)}, status_code=503)
+    name = quote(f"{notice.title}.{fmt}")
+    return Response(data, media_type=NOTICE_MEDIA[fmt], headers={"Content-Disposition": f"attachment; filename=notice.{fmt}; filename*=UTF-8''{name}"})
 
 
 def _documents(engine: Engine) -> list[DocumentOut]:

@@ -345,10 +345,99 @@ async function judge(req) {
   renderVerdict(await api("/api/judge", req));
 }
 
+// Notice settings: kept in this browser (localStorage) so an office types them once.
+const SETTINGS_KEY = "hazardjudge.notice-settings";
+const SETTINGS_FIELDS = ["s-unit-name", "s-unit-address", "s-unit-legal", "s-unit-responsible", "s-unit-phone", "s-authority",
+  "s-number-pattern", "s-sequence", "s-number", "s-issue-date", "s-major-days", "s-general-days", "s-contact"];
+
+function addInspectorRow(name = "", certificate = "") {
+  const row = el("div", { class: "inspector-row" });
+  const a = el("input", { type: "text", name: "inspector-name", maxlength: "100", placeholder: "姓名" });
+  const b = el("input", { type: "text", name: "inspector-certificate", maxlength: "50", placeholder: "执法证号" });
+  a.value = name;
+  b.value = certificate;
+  row.append(a, b);
+  $("s-inspectors").append(row);
+}
+
+function inspectors() {
+  return [...document.querySelectorAll(".inspector-row")]
+    .map((row) => ({ name: row.children[0].value.trim(), certificate: row.children[1].value.trim() }))
+    .filter((i) => i.name);
+}
+
+function saveSettings() {
+  const stored = { working: $("s-working-days").checked, inspectors: inspectors() };
+  for (const id of SETTINGS_FIELDS) stored[id] = $(id).value;
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(stored));
+  } catch (err) {
+    // Private browsing or a full store: the form still works, it is only not remembered.
+  }
+}
+
+function restoreSettings() {
+  let stored = {};
+  try {
+    stored = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "{}") || {};
+  } catch (err) {
+    stored = {};
+  }
+  for (const id of SETTINGS_FIELDS) if (typeof stored[id] === "string") $(id).value = stored[id];
+  $("s-working-days").checked = stored.working === true;
+  const people = Array.isArray(stored.inspectors) && stored.inspectors.length ? stored.inspectors : [{}, {}];
+  for (const p of people) addInspectorRow(String(p.name || ""), String(p.certificate || ""));
+}
+
+// Only what was filled in is sent: the server's defaults (and placeholders) stand for the rest.
+function noticeSettings() {
+  const v = (id) => $(id).value.trim();
+  const unit = {};
+  for (const [key, id] of [["name", "s-unit-name"], ["address", "s-unit-address"], ["legal_representative", "s-unit-legal"],
+    ["responsible_person", "s-unit-responsible"], ["phone", "s-unit-phone"]]) if (v(id)) unit[key] = v(id);
+  const s = {};
+  if (Object.keys(unit).length) s.unit = unit;
+  if (v("s-authority")) s.authority = v("s-authority");
+  if (v("s-number")) s.document_number = v("s-number");
+  if (v("s-number-pattern")) s.document_number_pattern = v("s-number-pattern");
+  if (v("s-sequence")) s.sequence = Number(v("s-sequence"));
+  if (v("s-issue-date")) s.issue_date = v("s-issue-date");
+  if (v("s-major-days")) s.major_deadline_days = Number(v("s-major-days"));
+  if (v("s-general-days")) s.general_deadline_days = Number(v("s-general-days"));
+  if ($("s-working-days").checked) s.deadline_in_working_days = true;
+  if (v("s-contact")) s.contact = v("s-contact");
+  const people = inspectors();
+  if (people.length) s.inspectors = people;
+  return s;
+}
+
+function noticeRequest(format) {
+  return { inspection: lastRequest, settings: noticeSettings(), format };
+}
+
 async function openNotice() {
-  const html = await api("/api/notice", { inspection: lastRequest, format: "html" });
+  const html = await api("/api/notice", noticeRequest("html"));
   const url = URL.createObjectURL(new Blob([html], { type: "text/html;charset=utf-8" }));
   window.open(url, "_blank");
+}
+
+async function downloadNotice(format) {
+  const response = await fetch("/api/notice", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(noticeRequest(format)),
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    const details = (data.problems || []).map((p) => p.message + (p.hint ? `（${p.hint}）` : ""));
+    throw new Error([data.error || "生成失败", ...details].join("\n"));
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: `整改通知书.${format}` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 function tab(which) {
@@ -366,6 +455,12 @@ if (typeof document !== "undefined") {
   $("judge-form").addEventListener("click", guard(() => judge({ ...baseRequest(), facts: formFacts() })));
   $("judge-paste").addEventListener("click", guard(() => judge({ ...baseRequest(), text: $("paste").value })));
   $("notice").addEventListener("click", guard(openNotice));
+  $("notice-pdf").addEventListener("click", guard(() => downloadNotice("pdf")));
+  $("notice-docx").addEventListener("click", guard(() => downloadNotice("docx")));
+  $("s-add-inspector").addEventListener("click", () => addInspectorRow());
+  $("settings").addEventListener("input", saveSettings);
+  $("settings").addEventListener("change", saveSettings);
+  restoreSettings();
   $("add-hazard").addEventListener("click", addHazardRow);
   $("tab-form").addEventListener("click", () => tab("form"));
   $("tab-paste").addEventListener("click", () => tab("paste"));
