@@ -120,9 +120,6 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 RECIPIENTS = ("department", "workers_congress")
 _OPEN = (Status.found, Status.rectifying, Status.pending_review)
 
-_hasher = PasswordHasher()
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
@@ -161,14 +158,18 @@ class Register:
         engine: Engine | None = None,
         migrate: bool = True,
         today: Callable[[], dt.date] = clock.today,
+        hasher: PasswordHasher | None = None,
     ) -> None:
         self.engine = engine or db.make_engine(url)
+        # argon2id with the library's defaults (RFC 9106's low-memory profile); tests pass cheaper parameters.
+        self._hasher = hasher or PasswordHasher()
         if migrate:
             db.ensure_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.today = today
 
-    def close(self) -> None:
+    def dispose(self) -> None:
+        """Close the database connections (the register is unusable afterwards)."""
         self.engine.dispose()
 
     # ------------------------------------------------------------------ sessions
@@ -237,7 +238,7 @@ class Register:
             if s.scalar(select(func.count()).select_from(User)):
                 raise PermissionDenied.one("register.bootstrapped", "台账已有账号：新账号须由督办负责人添加")
             user = User(username=_username(username), display_name=display_name or username, role=Role.supervisor,
-                        password_hash=_hasher.hash(password), active=True)
+                        password_hash=self._hasher.hash(password), active=True)
             s.add(user)
             s.flush()
             self._audit(s, user, "create", "user", user.id, changes={"username": [None, user.username], "role": [None, "supervisor"]})
@@ -249,7 +250,7 @@ class Register:
             try:
                 if user is None:
                     raise VerificationError()
-                _hasher.verify(user.password_hash, password)
+                self._hasher.verify(user.password_hash, password)
             except (VerificationError, InvalidHashError):
                 raise AuthenticationError.one("register.auth", "用户名或密码不正确") from None
             if not user.active:
@@ -277,7 +278,7 @@ class Register:
             name = _username(username)
             if s.scalar(select(User.id).where(User.username == name)) is not None:
                 raise InvalidInput.one("register.user_exists", f"用户名“{name}”已存在")
-            user = User(username=name, display_name=display_name or name, role=role, password_hash=_hasher.hash(password), active=True)
+            user = User(username=name, display_name=display_name or name, role=role, password_hash=self._hasher.hash(password), active=True)
             s.add(user)
             s.flush()
             for uid in units:
