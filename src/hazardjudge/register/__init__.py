@@ -9,48 +9,69 @@
 See docs/register.md for the workflow, the roles and the reports.
 """
 
-from hazardjudge.register.errors import (
-    AuthenticationError,
-    ConflictError,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    RegisterError,
-    WorkflowError,
-)
-from hazardjudge.register.models import GRADE_ZH, ORIGIN_ZH, ROLE_ZH, STATUS_ZH, Grade, Origin, Role, Source, Status
-from hazardjudge.register.store import ACTION_ZH, MAX_ATTACHMENT_BYTES, PERMISSIONS, Register
-from hazardjudge.register.views import (
-    Actor,
-    AttachmentOut,
-    AuditOut,
-    DualReportOut,
-    EvidenceOut,
-    FileIn,
-    HazardDetail,
-    HazardFilter,
-    HazardIn,
-    HazardOut,
-    HazardUpdate,
-    InspectionIn,
-    InspectionOut,
-    InspectorIn,
-    Page,
-    Recorded,
-    ReviewOut,
-    SupervisionOut,
-    SuspensionOut,
-    UnitIn,
-    UnitOut,
-    UserOut,
-    VerdictOut,
-)
+from __future__ import annotations
 
-__all__ = [
-    "Register", "PERMISSIONS", "ACTION_ZH", "MAX_ATTACHMENT_BYTES",
-    "Role", "Status", "Grade", "Origin", "Source", "ROLE_ZH", "STATUS_ZH", "GRADE_ZH", "ORIGIN_ZH",
-    "RegisterError", "AuthenticationError", "PermissionDenied", "NotFound", "WorkflowError", "ConflictError", "InvalidInput",
-    "Actor", "UserOut", "UnitIn", "UnitOut", "InspectorIn", "InspectionIn", "InspectionOut", "VerdictOut", "Recorded",
-    "HazardIn", "HazardUpdate", "HazardFilter", "HazardOut", "HazardDetail", "Page", "FileIn", "AttachmentOut",
-    "ReviewOut", "EvidenceOut", "SupervisionOut", "DualReportOut", "SuspensionOut", "AuditOut",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names load on first use: ``hazardjudge judge`` builds the register's CLI parser on every run
+# and must not pay for importing SQLAlchemy, Alembic and argon2 when it records nothing.
+_WHERE = {
+    **dict.fromkeys(["RegisterError", "AuthenticationError", "PermissionDenied", "NotFound", "WorkflowError", "ConflictError", "InvalidInput"], "errors"),
+    **dict.fromkeys(["Role", "Status", "Grade", "Origin", "Source", "ROLE_ZH", "STATUS_ZH", "GRADE_ZH", "ORIGIN_ZH"], "models"),
+    **dict.fromkeys(["Register", "PERMISSIONS", "ACTION_ZH", "MAX_ATTACHMENT_BYTES"], "store"),
+    **dict.fromkeys([
+        "Actor", "UserOut", "UnitIn", "UnitOut", "InspectorIn", "InspectionIn", "InspectionOut", "VerdictOut", "Recorded",
+        "HazardIn", "HazardUpdate", "HazardFilter", "HazardOut", "HazardDetail", "Page", "FileIn", "AttachmentOut",
+        "ReviewOut", "EvidenceOut", "SupervisionOut", "DualReportOut", "SuspensionOut", "AuditOut",
+    ], "views"),
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hazardjudge.register' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"hazardjudge.register.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from hazardjudge.register.errors import (
+        AuthenticationError,
+        ConflictError,
+        InvalidInput,
+        NotFound,
+        PermissionDenied,
+        RegisterError,
+        WorkflowError,
+    )
+    from hazardjudge.register.models import GRADE_ZH, ORIGIN_ZH, ROLE_ZH, STATUS_ZH, Grade, Origin, Role, Source, Status
+    from hazardjudge.register.store import ACTION_ZH, MAX_ATTACHMENT_BYTES, PERMISSIONS, Register
+    from hazardjudge.register.views import (
+        Actor,
+        AttachmentOut,
+        AuditOut,
+        DualReportOut,
+        EvidenceOut,
+        FileIn,
+        HazardDetail,
+        HazardFilter,
+        HazardIn,
+        HazardOut,
+        HazardUpdate,
+        InspectionIn,
+        InspectionOut,
+        InspectorIn,
+        Page,
+        Recorded,
+        ReviewOut,
+        SupervisionOut,
+        SuspensionOut,
+        UnitIn,
+        UnitOut,
+        UserOut,
+        VerdictOut,
+    )
