@@ -169,6 +169,11 @@ def today() -> Today:
 
 
 @pytest.fixture
+def fast_hasher() -> PasswordHasher:
+    return FAST_HASHER
+
+
+@pytest.fixture
 def reg(url, today):
     register = Register(url, today=today, hasher=FAST_HASHER)
     yield register
