@@ -204,11 +204,12 @@ class Hazard(Voidable, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, onupdate=_utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
     unit: Mapped[Unit] = relationship(lazy="joined")
-    reviews: Mapped[list[Review]] = relationship(lazy="selectin", order_by="Review.id")
-    evidence: Mapped[list[Evidence]] = relationship(lazy="selectin", order_by="Evidence.id")
-    supervisions: Mapped[list[Supervision]] = relationship(lazy="selectin", order_by="Supervision.id")
-    dual_reports: Mapped[list[DualReport]] = relationship(lazy="selectin", order_by="DualReport.id")
-    suspensions: Mapped[list[Suspension]] = relationship(lazy="selectin", order_by="Suspension.id")
+    # Loaded on access, within the call's session: a list page of hazards needs none of them.
+    reviews: Mapped[list[Review]] = relationship(order_by="Review.id")
+    evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id")
+    supervisions: Mapped[list[Supervision]] = relationship(order_by="Supervision.id")
+    dual_reports: Mapped[list[DualReport]] = relationship(order_by="DualReport.id")
+    suspensions: Mapped[list[Suspension]] = relationship(order_by="Suspension.id")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         # The list page filters by status/grade and sorts by id; the 调度表 groups by unit and date.

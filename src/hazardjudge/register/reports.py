@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import selectinload
 
 from hazardjudge.register.models import GRADE_ZH, ORIGIN_ZH, STATUS_ZH, Grade, Hazard, Inspection, Origin, Status, Supervision, Unit
 
@@ -117,7 +118,7 @@ def inspection_table(reg: "Register", actor: "Actor", year: int, month: int) -> 
         inspections = list(s.scalars(q.order_by(Inspection.inspected_on, Inspection.id)))
         hazards: dict[int, list[Hazard]] = {}
         if inspections:
-            hq = select(Hazard).where(Hazard.inspection_id.in_([i.id for i in inspections]), Hazard.voided_at.is_(None)).order_by(Hazard.id)
+            hq = select(Hazard).options(selectinload(Hazard.supervisions), selectinload(Hazard.suspensions)).where(Hazard.inspection_id.in_([i.id for i in inspections]), Hazard.voided_at.is_(None)).order_by(Hazard.id)
             for h in s.scalars(hq):
                 hazards.setdefault(h.inspection_id, []).append(h)
         rows = []
