@@ -133,9 +133,8 @@ def main() -> int:
         print(f"| {name} | {r['median_ms']} | {r['p95_ms']} |")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    (out / f"register-{stamp}.json").write_text(json.dumps({
-        "hazards": args.hazards, "units": args.units, "backend": reg.engine.dialect.name, "python": platform.python_version(),
+    (out / "register-latest.json").write_text(json.dumps({
+        "measured": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "hazards": args.hazards, "units": args.units, "backend": reg.engine.dialect.name, "python": platform.python_version(),
         "seed_seconds": round(seeded, 1), "results": results,
     }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from hazardjudge.register.models import GRADE_ZH, ORIGIN_ZH, STATUS_ZH, Grade, Hazard, Inspection, Origin, Status, Supervision, Unit
@@ -80,8 +80,11 @@ def dispatch_table(reg: "Register", actor: "Actor", year: int, month: int) -> Di
     end = month_end(year, month)
     s, own = reg.session_for_reports(actor)
     with s:
+        # One grouped query by (town, village, sector); the area, sector and total lines are sums of
+        # its few hundred groups. Supervision is joined pre-aggregated rather than probed per hazard.
+        listed_ids = select(Supervision.hazard_id).where(Supervision.listed_on <= end).group_by(Supervision.hazard_id).subquery()
         closed = and_(Hazard.status == Status.closed, Hazard.closed_on <= end)
-        listed = exists().where(Supervision.hazard_id == Hazard.id, Supervision.listed_on <= end)
+        listed = listed_ids.c.hazard_id.is_not(None)
         cols = [
             func.sum(case((Hazard.origin == Origin.self_check, 1), else_=0)),
             func.sum(case((and_(Hazard.origin == Origin.self_check, closed), 1), else_=0)),
@@ -90,21 +93,27 @@ def dispatch_table(reg: "Register", actor: "Actor", year: int, month: int) -> Di
             func.sum(case((listed, 1), else_=0)),
             func.sum(case((and_(listed, closed), 1), else_=0)),
         ]
-        where = [Hazard.grade == Grade.major, Hazard.voided_at.is_(None), Hazard.found_on <= end]
+        q = (
+            select(Unit.town, Unit.village, Unit.sector, *cols)
+            .select_from(Hazard)
+            .join(Unit, Hazard.unit_id == Unit.id)
+            .outerjoin(listed_ids, listed_ids.c.hazard_id == Hazard.id)
+            .where(Hazard.grade == Grade.major, Hazard.voided_at.is_(None), Hazard.found_on <= end)
+            .group_by(Unit.town, Unit.village, Unit.sector)
+        )
         if own is not None:
-            where.append(Hazard.unit_id.in_(own))
-
-        def grouped(*keys: Any) -> list[tuple]:
-            q = select(*keys, *cols).select_from(Hazard).join(Unit, Hazard.unit_id == Unit.id).where(*where)
-            return list(s.execute(q.group_by(*keys).order_by(*keys)) if keys else s.execute(q))
-
-        def counts(row: tuple, n: int) -> tuple[int, int, int, int, int, int]:
-            return tuple(int(v or 0) for v in row[n:])  # type: ignore[return-value]
-
-        total = grouped()[0]
-        areas = [DispatchLine(f"{t or UNSET}{v or ''}" if v else (t or UNSET), counts(r, 2)) for r in grouped(Unit.town, Unit.village) for t, v in [r[:2]]]
-        sectors = [DispatchLine(r[0] or UNSET, counts(r, 1)) for r in grouped(Unit.sector)]
-        return DispatchTable(year, month, end, DispatchLine("合计", counts(total, 0)), areas, sectors)
+            q = q.where(Hazard.unit_id.in_(own))
+        groups = list(s.execute(q))
+    areas: dict[tuple, list[int]] = {}
+    sectors: dict[str, list[int]] = {}
+    total = [0] * 6
+    for town, village, sector, *counts in groups:
+        for target in (areas.setdefault((town or "", village or ""), [0] * 6), sectors.setdefault(sector or "", [0] * 6), total):
+            for i, c in enumerate(counts):
+                target[i] += int(c or 0)
+    by_area = [DispatchLine((t or UNSET) + v, tuple(c)) for (t, v), c in sorted(areas.items())]  # type: ignore[arg-type]
+    by_sector = [DispatchLine(k or UNSET, tuple(c)) for k, c in sorted(sectors.items())]  # type: ignore[arg-type]
+    return DispatchTable(year, month, end, DispatchLine("合计", tuple(total)), by_area, by_sector)  # type: ignore[arg-type]
 
 
 def inspection_table(reg: "Register", actor: "Actor", year: int, month: int) -> list[InspectionRow]:

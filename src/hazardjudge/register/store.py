@@ -536,10 +536,12 @@ class Register:
         with self._read() as s:
             user = self._reader(s, actor)
             conds = self._conditions(user, f)
-            total = s.scalar(select(func.count()).select_from(Hazard).join(Unit, Hazard.unit_id == Unit.id).where(*conds))
-            rows = list(s.scalars(
-                select(Hazard).join(Unit, Hazard.unit_id == Unit.id).where(*conds).order_by(Hazard.id.desc()).limit(limit).offset(offset)
-            ))
+            counted = select(func.count()).select_from(Hazard)
+            listed = select(Hazard)
+            if f.town or f.village or f.sector or f.text:  # the units table only when a filter needs it
+                counted, listed = counted.join(Unit, Hazard.unit_id == Unit.id), listed.join(Unit, Hazard.unit_id == Unit.id)
+            total = s.scalar(counted.where(*conds))
+            rows = list(s.scalars(listed.where(*conds).order_by(Hazard.id.desc()).limit(limit).offset(offset)))
             return Page(items=self._hazard_outs(s, rows), total=total or 0, limit=limit, offset=offset)
 
     def _conditions(self, user: User, f: HazardFilter) -> list[Any]:
