@@ -71,19 +71,14 @@ def test_the_loop_through_the_cli(cli, tmp_path):
     assert code == 0 and "重大事故隐患排查表" in out and "已销号" in out
 
 
-def test_accounts_and_refusals(cli):
+def test_accounts_and_refusals(cli, monkeypatch):
     assert cli("register", "unit", "某厂", "--town", "城关镇")[0] == 0
     code, _, err = cli("register", "list", user=None)
     assert code == 64 and "--user" in err
     code, _, err = cli("register", "list", password="wrong-password")
     assert code == 77 and "密码" in err
-    import os
-
-    os.environ["HAZARDJUDGE_NEW_PASSWORD"] = "viewer-pass"
-    try:
-        assert cli("register", "user", "view", "--role", "viewer")[0] == 0
-    finally:
-        del os.environ["HAZARDJUDGE_NEW_PASSWORD"]
+    monkeypatch.setenv("HAZARDJUDGE_NEW_PASSWORD", "viewer-pass")
+    assert cli("register", "user", "view", "--role", "viewer")[0] == 0
     code, _, err = cli("register", "add", "--unit", "1", "--grade", "一般", "--description", "x", user="view", password="viewer-pass")
     assert code == 77 and "只读用户无权登记隐患" in err
     assert cli("register", "list", user="view", password="viewer-pass")[0] == 0
@@ -116,3 +111,28 @@ def test_a_bad_database_url_is_a_chinese_error():
         db.make_engine("mysql://x@y/z")
     with pytest.raises(RegisterError, match="无法识别"):
         db.make_engine("not a url")
+
+
+def test_bad_values_are_chinese_errors_not_crashes(cli):
+    code, _, err = cli("register", "unit", " ")
+    assert code == 65 and "名称：不能为空" in err
+    assert cli("register", "unit", "某厂")[0] == 0
+    code, _, err = cli("register", "add", "--unit", "1", "--grade", "一般", "--description", "x" * 3000)
+    assert code == 65 and "隐患描述：过长" in err
+    code, _, err = cli("register", "add", "--unit", "1", "--grade", "一般", "--description", "x")
+    assert code == 0
+    code, _, err = cli("register", "update", "1", "--deadline-days", "-3")
+    assert code == 65 and "整改期限天数" in err
+
+
+def test_a_database_from_a_newer_program_is_refused(url, monkeypatch):
+    from sqlalchemy import text
+
+    from hazardjudge.register import RegisterError, Register
+
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(RegisterError, match="比本程序新"):
+        Register(url)

@@ -230,10 +230,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _guarded(fn) -> int:
+    from pydantic import ValidationError
+
     from hazardjudge.register.errors import AuthenticationError, ConflictError, NotFound, PermissionDenied, RegisterError
 
     try:
         return fn()
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err["loc"])
+            print(f"错误：{_FIELD_ZH.get(where, where)}：{_validation_zh(err)}", file=sys.stderr)
+        return EXIT_DATAERR
     except _Usage as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -247,6 +254,23 @@ def _guarded(fn) -> int:
         if isinstance(exc, ConflictError):
             return EXIT_TEMPFAIL
         return EXIT_DATAERR
+
+
+_FIELD_ZH = {
+    "name": "名称", "description": "隐患描述", "filename": "文件名", "responsible": "责任", "measures": "措施", "funds": "资金",
+    "time_limit": "时限", "plan": "预案", "deadline_days": "整改期限天数", "certificate": "执法证号", "credit_code": "统一社会信用代码",
+}
+
+
+def _validation_zh(err: dict) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "string_too_short":
+        return "不能为空"
+    if kind == "string_too_long":
+        return f"过长（最多 {ctx.get('max_length')} 个字符）"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"超出范围（{ctx.get('ge', ctx.get('le'))}）"
+    return f"取值无效（{err['msg']}）"
 
 
 def _init(args: argparse.Namespace) -> int:

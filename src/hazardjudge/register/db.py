@@ -98,5 +98,12 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 def ensure_schema(engine: Engine) -> None:
     """Create or upgrade the schema to the version this package ships (a no-op when current)."""
-    if current(engine) != head():
-        upgrade(engine)
+    now = current(engine)
+    if now == head():
+        return
+    known = {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
+    if now is not None and now not in known:
+        raise RegisterError([Problem(
+            "register.db_newer", f"台账数据库的结构版本 {now} 比本程序新（本程序支持到 {head()}）", None, "请升级 hazardjudge 后再使用该数据库"
+        )])
+    upgrade(engine)
