@@ -629,16 +629,21 @@ class Register:
         if not rows:
             return []
         ids = [h.id for h in rows]
-        supervised = set(s.scalars(select(Supervision.hazard_id).where(Supervision.hazard_id.in_(ids), Supervision.delisted_on.is_(None))))
-        last_review = dict(s.execute(select(Review.hazard_id, func.max(Review.id)).where(Review.hazard_id.in_(ids)).group_by(Review.hazard_id)).all())
-        passed = set(s.scalars(select(Review.id).where(Review.id.in_(list(last_review.values())), Review.passed.is_(True)))) if last_review else set()
-        last_ev = dict(s.execute(select(Evidence.hazard_id, func.max(Evidence.submitted_at)).where(Evidence.hazard_id.in_(ids), Evidence.voided_at.is_(None)).group_by(Evidence.hazard_id)).all())
-        review_at = dict(s.execute(select(Review.id, Review.created_at).where(Review.id.in_(list(last_review.values())))).all()) if last_review else {}
+        # What the list shows beyond the hazard's own columns, for the whole page in one round trip.
+        latest = select(Review).where(Review.hazard_id == Hazard.id).order_by(Review.id.desc()).limit(1)
+        aux = select(
+            Hazard.id,
+            exists().where(Supervision.hazard_id == Hazard.id, Supervision.delisted_on.is_(None)),
+            latest.with_only_columns(Review.passed).scalar_subquery(),
+            latest.with_only_columns(Review.created_at).scalar_subquery(),
+            select(func.max(Evidence.submitted_at)).where(Evidence.hazard_id == Hazard.id, Evidence.voided_at.is_(None)).scalar_subquery(),
+        ).where(Hazard.id.in_(ids))
+        extra = {hid: (sup, passed, reviewed, evidenced) for hid, sup, passed, reviewed, evidenced in s.execute(aux)}
         today = self.today()
         out = []
         for h in rows:
-            rid = last_review.get(h.id)
-            ok = rid in passed and (h.id not in last_ev or _aware(last_ev[h.id]) <= _aware(review_at[rid]))
+            sup, passed, reviewed, evidenced = extra[h.id]
+            ok = bool(passed) and (evidenced is None or _aware(evidenced) <= _aware(reviewed))
             out.append(HazardOut(
                 id=h.id, unit_id=h.unit_id, unit_name=h.unit.name, town=h.unit.town, village=h.unit.village, sector=h.unit.sector,
                 inspection_id=h.inspection_id, verdict_id=h.verdict_id, grade=h.grade, grade_label=GRADE_ZH[h.grade], origin=h.origin,
@@ -648,7 +653,7 @@ class Register:
                 deadline_note=None if h.deadline_calendar_known or h.deadline is None else f"{h.deadline.year}年法定节假日安排未收录，期限按周一至周五计算，请人工核对",
                 status=h.status, status_label=STATUS_ZH[h.status], closed_on=h.closed_on,
                 overdue=h.status in _OPEN and h.voided_at is None and h.deadline is not None and h.deadline < today,
-                supervised=h.id in supervised, review_passed=ok, voided=h.voided_at is not None, void_reason=h.void_reason,
+                supervised=bool(sup), review_passed=ok, voided=h.voided_at is not None, void_reason=h.void_reason,
                 version=h.version,
             ))
         return out
