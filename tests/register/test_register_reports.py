@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from hazardjudge.register import FileIn, Grade, HazardIn, HazardUpdate, InspectionIn, Origin, Role, UnitIn
+from hazardjudge.register import FileIn, Grade, HazardFilter, HazardIn, HazardUpdate, InspectionIn, Origin, Role, UnitIn
 from hazardjudge.register import reports
 
 D = dt.date
@@ -120,3 +120,12 @@ def hotel_like(reg, boss):
     verdict = hazardjudge.load().judge(parsed.inspection)
     unit = reg.add_unit(boss, UnitIn(name="宾馆", town="城关镇", village="东风社区", sector="fire")).id
     return unit, verdict
+
+
+def test_chart_series(reg, boss, data, today):
+    months = reports.open_closed_by_month(reg, boss, 2026, Grade.major)
+    assert [(m.found, m.closed, m.open_at_end) for m in months[9:12]] == [(1, 1, 0), (3, 1, 2), (1, 1, 2)]
+    east, west = data
+    reg.update(boss, reg.list_hazards(boss, HazardFilter(unit_id=west, grade=Grade.general)).items[0].id, HazardUpdate(deadline=D(2026, 11, 20)))
+    today.day = D(2026, 11, 25)
+    assert reports.overdue_by_sector(reg, boss) == [("city_gas", 1)]

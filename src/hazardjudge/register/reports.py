@@ -193,6 +193,58 @@ def export_rows(reg: "Register", actor: "Actor", year: int, month: int) -> list[
         return out
 
 
+@dataclass(frozen=True)
+class MonthCounts:
+    """For a chart of open against closed: hazards found and 销号 in a month, and open at its end."""
+
+    month: int
+    found: int
+    closed: int
+    open_at_end: int
+
+
+def open_closed_by_month(reg: "Register", actor: "Actor", year: int, grade: Grade | None = None) -> list[MonthCounts]:
+    """Twelve months of one year; grouped by day in the database (at most 366 groups a column)."""
+    s, own = reg.session_for_reports(actor)
+    with s:
+        where = [Hazard.voided_at.is_(None)]
+        if grade is not None:
+            where.append(Hazard.grade == grade)
+        if own is not None:
+            where.append(Hazard.unit_id.in_(own))
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        before = s.scalar(select(func.count()).select_from(Hazard).where(*where, Hazard.found_on < start)) or 0
+        closed_before = s.scalar(select(func.count()).select_from(Hazard).where(*where, Hazard.closed_on < start)) or 0
+        found = s.execute(select(Hazard.found_on, func.count()).where(*where, Hazard.found_on.between(start, end)).group_by(Hazard.found_on))
+        closed = s.execute(select(Hazard.closed_on, func.count()).where(*where, Hazard.closed_on.between(start, end)).group_by(Hazard.closed_on))
+        per_found, per_closed = [0] * 13, [0] * 13
+        for day, n in found:
+            per_found[day.month] += n
+        for day, n in closed:
+            per_closed[day.month] += n
+    out, open_now = [], before - closed_before
+    for m in range(1, 13):
+        open_now += per_found[m] - per_closed[m]
+        out.append(MonthCounts(m, per_found[m], per_closed[m], open_now))
+    return out
+
+
+def overdue_by_sector(reg: "Register", actor: "Actor") -> list[tuple[str, int]]:
+    """Open hazards past their deadline today, per sector (for a chart), most first."""
+    s, own = reg.session_for_reports(actor)
+    with s:
+        q = (
+            select(Unit.sector, func.count())
+            .select_from(Hazard)
+            .join(Unit, Hazard.unit_id == Unit.id)
+            .where(Hazard.voided_at.is_(None), Hazard.status != Status.closed, Hazard.deadline < reg.today())
+            .group_by(Unit.sector)
+        )
+        if own is not None:
+            q = q.where(Hazard.unit_id.in_(own))
+        return sorted(((sector or UNSET, n) for sector, n in s.execute(q)), key=lambda x: (-x[1], x[0]))
+
+
 # --------------------------------------------------------------------------- rendering
 
 _env = Environment(loader=PackageLoader("hazardjudge.register", "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
