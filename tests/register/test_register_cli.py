@@ -136,3 +136,14 @@ def test_a_database_from_a_newer_program_is_refused(url, monkeypatch):
     engine.dispose()
     with pytest.raises(RegisterError, match="比本程序新"):
         Register(url)
+
+
+def test_record_needs_a_unit(cli, tmp_path):
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("date: 2026-11-20\nsectors: [fire]\nfacts:\n  fire.in_scope: 是\n", encoding="utf-8")
+    code, _, err = cli("judge", str(bare), "--record")
+    assert code == 64 and "unit.name" in err
+    code, _, err = cli("judge", str(bare), "--record", "--unit-id", "5")
+    assert code == 66 and "没有编号为 5 的单位" in err
+    code, _, err = cli("judge", str(bare), "--record", "--inspector", "张三")
+    assert code == 64 and "姓名:执法证号" in err

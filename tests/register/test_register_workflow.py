@@ -313,3 +313,38 @@ def test_suspension_is_lifted_on_closing(reg, boss, setup):
 def test_a_verdict_of_another_date_is_refused(reg, boss, setup, hotel):
     with pytest.raises(InvalidInput, match="日期"):
         reg.record(boss, InspectionIn(unit_id=setup["unit"].id, inspected_on=D(2026, 11, 21)), hotel[2])
+
+
+def test_every_write_is_refused_to_every_role_the_table_does_not_allow(reg, boss, setup):
+    """PERMISSIONS is the one rule: each write, tried by each role it does not list, is refused and writes nothing."""
+    from hazardjudge.register import PERMISSIONS
+
+    unit, h = setup["unit"].id, setup["filed"].hazards[0]
+    writes = {
+        "user.manage": lambda a: reg.add_user(a, "newcomer", "password-9", Role.viewer),
+        "unit.write": lambda a: reg.add_unit(a, UnitIn(name="新单位")),
+        "hazard.review": lambda a: reg.review(a, h.id, True),
+        "hazard.close": lambda a: reg.close(a, h.id),
+        "hazard.supervise": lambda a: reg.supervise(a, h.id, "某办", "某号", D(2026, 11, 21)),
+        "hazard.suspend": lambda a: reg.order_suspension(a, h.id, D(2026, 11, 21)),
+        "void": lambda a: reg.void(a, h.id, "误录"),
+        "hazard.update": lambda a: reg.update(a, h.id, HazardUpdate(measures="x")),
+        "hazard.evidence": lambda a: reg.submit_evidence(a, h.id, "x"),
+        "hazard.dual_report": lambda a: reg.dual_report(a, h.id, "department", "某局", D(2026, 11, 21)),
+        "hazard.add": lambda a: reg.add_hazard(a, HazardIn(unit_id=unit, grade=Grade.general, found_on=D(2026, 11, 1), description="x", origin=Origin.self_check)),
+        "inspection.record": lambda a: reg.record(a, InspectionIn(unit_id=unit, inspected_on=D(2026, 11, 1), origin=Origin.self_check)),
+    }
+    assert set(writes) == set(PERMISSIONS) - {"read"}
+    actors = {Role.inspector: setup["insp"], Role.enterprise: setup["ent"], Role.viewer: setup["view"]}
+    with reg.engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM audit_log")).scalar()
+    refused = 0
+    for permission, write in writes.items():
+        for role, actor in actors.items():
+            if role not in PERMISSIONS[permission]:
+                with pytest.raises(PermissionDenied):
+                    write(actor)
+                refused += 1
+    with reg.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == before
+    assert refused >= 15
