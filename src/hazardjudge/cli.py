@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Sequence
 
 from hazardjudge import clock
 from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
+from hazardjudge.register import commands as register_commands
 
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
 EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument("--input-format", choices=INPUT_FORMATS, help="输入格式（默认自动识别）：YAML、JSON、聊天记录式“问题：回答”、CSV、制表符分隔、XLSX")
     judge.add_argument("--site", action="append", help="单位类型（site.kinds 的取值，可重复），用于按编号对应检查表")
     _bundle_args(judge)
+    register_commands.add_record_args(judge)
 
     lint = sub.add_parser("lint", help="校验 criteria、facts 和 rules")
     lint.add_argument("root", nargs="?", type=Path, help="含 criteria/ 和 rules/ 的目录")
@@ -162,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bundle_args(explain)
 
     sub.add_parser("schema", help="输出判定结果（verdict）的 JSON Schema")
+    register_commands.add_parser(sub)
     return parser
 
 
@@ -194,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "notice": _notice,
             "serve": _serve,
             "schema": _schema,
+            "register": register_commands.run,
         }
         return commands[args.command](args)
     except HazardJudgeError as exc:
@@ -332,6 +336,8 @@ def _judge(args: argparse.Namespace) -> int:
         sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
     else:
         sys.stdout.write(render_text(verdict))
+    if args.record and (code := register_commands.record(args, read, verdict)):
+        return code
     return _verdict_exit(verdict)
 
 
