@@ -20,6 +20,7 @@ LAYERS = {
     "outputs": 2,
     "api": 3,
     "authoring": 4,
+    "batch": 4,
     "service": 5,
     "cli": 6,
     "__init__": 6,
