@@ -11,7 +11,11 @@ Exit codes (stable, documented in docs/cli.md):
 66  input file missing or unreadable
 70  internal error (a bug: please report it with the input)
 78  bundle error (criteria/rules folders do not load)
+130 interrupted
 ==  ===========================================================
+
+batch/rejudge: 0 every record judged, 65 some records unreadable (listed), 70 an
+internal failure on some record (listed); see docs/batch.md.
 """
 
 from __future__ import annotations

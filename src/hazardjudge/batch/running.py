@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import re
+import signal
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -51,6 +52,9 @@ _job: Any = None
 
 def _init(job: Any) -> None:
     # Unpickling the job unpickles its engines: each worker process loads the bundle here, once.
+    # Ctrl-C reaches the whole process group; the main process alone stops the run (it
+    # finishes the chunks in hand and leaves whole lines), so the workers ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _job
     _job = job
 
