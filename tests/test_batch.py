@@ -258,3 +258,11 @@ def test_dask_local_cluster_gives_the_local_output_byte_for_byte(tmp_path, capsy
     assert batch(src, "-o", dask, "--workers", 2, "--dask", "local") == 65
     capsys.readouterr()
     assert dask.read_bytes() == local.read_bytes()
+
+
+def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(running, "CONNECT_SECONDS", 1)
+    src = write_jsonl(tmp_path / "in.jsonl", varied(1))
+    assert batch(src, "-o", tmp_path / "out.jsonl", "--dask", "tcp://127.0.0.1:9") == 64
+    assert "无法连接 Dask 调度器 tcp://127.0.0.1:9" in capsys.readouterr().err

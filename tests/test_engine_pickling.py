@@ -75,3 +75,11 @@ def test_restore_refuses_a_mismatch_in_process_too(tmp_path):
     with pytest.raises(BundleError) as info:
         api._restore(str(root / "criteria"), str(root / "rules"), "0" * 16)
     assert info.value.problems[0].code == "bundle.fingerprint_mismatch"
+
+
+def test_a_bundle_error_crosses_processes_intact():
+    from hazardjudge.errors import Position, Problem
+
+    exc = BundleError([Problem("bundle.fingerprint_mismatch", "指纹不同", Position("a.yaml", 2, 3), "请部署同一版本")])
+    back = pickle.loads(pickle.dumps(exc))
+    assert type(back) is BundleError and back.problems == exc.problems and str(back) == str(exc)

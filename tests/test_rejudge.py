@@ -86,14 +86,6 @@ def test_text_report_is_chinese(tmp_path, capsys, stricter):
     assert "修改 规则 city_gas.9-1" in out
 
 
-def test_the_same_bundle_changes_nothing(tmp_path, capsys):
-    criteria, rules = default_dirs()
-    code = main(["rejudge", str(_inspections(tmp_path)), "--old-criteria", str(criteria), "--old-rules", str(rules), "--format", "json", "--workers", "1"])
-    report = json.loads(capsys.readouterr().out)
-    assert code == 65
-    assert report["inspections"]["unchanged"] == 4 and report["inspections"]["examples"] == []
-
-
 def test_old_bundle_is_required(tmp_path, capsys):
     assert main(["rejudge", str(_inspections(tmp_path))]) == 64
     assert "--old" in capsys.readouterr().err

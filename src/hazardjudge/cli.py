@@ -494,7 +494,7 @@ def _workers(args: argparse.Namespace) -> int | None:
 
 def _batch(args: argparse.Namespace) -> int:
     from hazardjudge.batch.judging import Job
-    from hazardjudge.batch.running import run_batch
+    from hazardjudge.batch.running import ClusterError, run_batch
     from hazardjudge.batch.sources import Source
 
     source = Source(args.input)
@@ -518,6 +518,9 @@ def _batch(args: argparse.Namespace) -> int:
     except InputError as exc:
         _print_problems(exc.problems)
         return EXIT_DATAERR
+    except ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     print(summary.text(), file=sys.stderr)
     return _batch_exit(summary)
 
@@ -544,6 +547,7 @@ def _rejudge(args: argparse.Namespace) -> int:
     from hazardjudge.api import load
     from hazardjudge.authoring.diffing import diff, render_text as diff_text
     from hazardjudge.batch.rejudging import RejudgeJob, render_text, run_rejudge
+    from hazardjudge.batch.running import ClusterError
     from hazardjudge.batch.sources import Source
 
     source = Source(args.input)
@@ -574,6 +578,9 @@ def _rejudge(args: argparse.Namespace) -> int:
     except InputError as exc:
         _print_problems(exc.problems)
         return EXIT_DATAERR
+    except ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     bundles = diff(old, new)  # what changed in the criteria and rules themselves, and in their test cases
     if args.format == "json":
         text = json.dumps({"bundle": bundles.model_dump(mode="json"), "inspections": report.model_dump(mode="json")}, ensure_ascii=False, indent=2) + "\n"

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import sys
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -94,18 +95,29 @@ def run_local(fn: Callable, job: Any, records: Iterable[Record], workers: int) -
 # ---------------------------------------------------------------------------- Dask
 
 
+class ClusterError(Exception):
+    """The Dask cluster named by --dask cannot be used (not installed, not reachable)."""
+
+
+#: how long to wait for a --dask scheduler before giving up
+CONNECT_SECONDS = 30
+
+
 def run_dask(fn: Callable, job: Any, records: Iterable[Record], address: str, workers: int) -> Iterator[list]:
     """The same chunks on a Dask cluster (``local``: a LocalCluster of ``workers`` processes)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise InputError([Problem("batch.no_dask", "未安装 Dask：请安装 hazardjudge[dask]（dask[distributed]）", None)]) from None
+        raise ClusterError("未安装 Dask：请安装 hazardjudge[dask]（即 dask[distributed]）后再用 --dask") from None
     cluster = None
     if address == "local":
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(address)
+        try:
+            client = Client(address, timeout=CONNECT_SECONDS)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ClusterError(f"无法连接 Dask 调度器 {address}：{exc}") from None
     try:
         # Scattered once: each worker unpickles the job (and loads the bundle) once, not per task.
         shared = client.scatter(job, broadcast=True, hash=False)
@@ -134,8 +146,6 @@ class LineWriter:
 
     def __init__(self, path: str, append: bool = False) -> None:
         self.stdout = path == "-"
-        import sys
-
         self.f = sys.stdout.buffer if self.stdout else open(path, "ab" if append else "wb")
         self.lines = 0
         self.synced = time.monotonic()
