@@ -88,6 +88,10 @@ def test_findings_view_is_the_judge_verdict_condensed(tmp_path, capsys):
         assert text == findings_line(i, i + 1, verdict).model_dump_json()
         line = FindingsLine.model_validate_json(text)
         assert [f.rule for f in line.findings] == [r.rule for r in verdict.findings()]
+        # Clauses are named by id only because every citation is of its own document version.
+        for d in verdict.documents:
+            for r in d.results:
+                assert {(c.document, c.version) for c in r.citations} <= {(d.document.document, d.document.version)}
         assert len(text) < len(verdict.model_dump_json()) / 5
 
 

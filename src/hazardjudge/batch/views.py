@@ -48,24 +48,22 @@ class LineError(_Line):
         return cls(code=p.code, message=where + p.message, hint=p.hint)
 
 
-class CitedClause(_Line):
-    document: str
-    version: str
-    number: str = Field(description="the document's number, e.g. GB 35181-2025")
-    clause: str
-
-
 class AnsweredFact(_Line):
     id: str
     value: Any
 
 
 class DocumentLine(_Line):
-    """A sector whose document applies or may apply (not-applicable sectors are left out)."""
+    """A sector whose document applies or may apply (not-applicable sectors are left out).
+
+    Findings and open clauses name their clauses by id only: a rule cites clauses of its
+    own document version, given here once (a fire inspection has dozens of open clauses).
+    """
 
     sector: str
     document: str | None
     version: str | None
+    number: str | None = Field(description="the document's number, e.g. GB 35181-2025")
     outcome: DocumentOutcome
 
 
@@ -75,7 +73,7 @@ class FindingLine(_Line):
     sector: str
     rule: str
     kind: Literal["rule", "combination"]
-    citations: list[CitedClause]
+    clauses: list[str] = Field(description="the clauses cited, of the sector's document version")
     facts: list[AnsweredFact] = Field(description="the answers that decided it")
     finding: str | None = None
 
@@ -88,7 +86,7 @@ class OpenClause(_Line):
 
     sector: str
     rule: str | None = Field(description="the rule or combination; null for a document-level reason")
-    citations: list[CitedClause]
+    clauses: list[str] = Field(description="the clauses concerned, of the sector's document version")
     reason: OpenReason
     missing: list[str] = Field(default_factory=list, description="unanswered fact ids that could decide it")
     pending_exclusions: list[str] = Field(default_factory=list)
@@ -120,8 +118,8 @@ class FullLine(_Line):
     errors: list[LineError] = Field(default_factory=list)
 
 
-def _cite(result: RuleResult) -> list[CitedClause]:
-    return [CitedClause(document=c.document, version=c.version, number=c.number, clause=c.clause) for c in result.citations]
+def _cite(result: RuleResult) -> list[str]:
+    return [c.clause for c in result.citations]
 
 
 def findings_line(ident: str | int | None, line: int, verdict: Verdict) -> FindingsLine:
@@ -130,29 +128,33 @@ def findings_line(ident: str | int | None, line: int, verdict: Verdict) -> Findi
         if d.outcome is DocumentOutcome.not_applicable:
             continue
         ref = d.document
-        documents.append(DocumentLine(sector=d.sector, document=ref.document if ref else None, version=ref.version if ref else None, outcome=d.outcome))
+        documents.append(
+            DocumentLine(
+                sector=d.sector, document=ref.document if ref else None, version=ref.version if ref else None,
+                number=ref.number if ref else None, outcome=d.outcome,
+            )
+        )
         if ref is None:
-            open_.append(OpenClause(sector=d.sector, rule=None, citations=[], reason="no_version_in_force"))
+            open_.append(OpenClause(sector=d.sector, rule=None, clauses=[], reason="no_version_in_force"))
             continue
         if d.applicability is Applicability.undetermined:
-            open_.append(OpenClause(sector=d.sector, rule=None, citations=[], reason="scope_unknown"))
+            open_.append(OpenClause(sector=d.sector, rule=None, clauses=[], reason="scope_unknown"))
         for r in d.results:
             if r.kind == "exclusion" or not r.major:
                 continue
             if r.outcome is Outcome.triggered:
                 facts = [AnsweredFact(id=f.id, value=f.value) for f in r.facts]
-                findings.append(FindingLine(sector=d.sector, rule=r.rule, kind=r.kind, citations=_cite(r), facts=facts, finding=r.finding))
+                findings.append(FindingLine(sector=d.sector, rule=r.rule, kind=r.kind, clauses=_cite(r), facts=facts, finding=r.finding))
             elif r.outcome is Outcome.undetermined:
                 reason = "pending_exclusion" if r.pending_exclusions else "unanswered"
                 open_.append(
                     OpenClause(
-                        sector=d.sector, rule=r.rule, citations=_cite(r), reason=reason,
+                        sector=d.sector, rule=r.rule, clauses=_cite(r), reason=reason,
                         missing=list(r.missing), pending_exclusions=list(r.pending_exclusions),
                     )
                 )
         for gap in d.gaps:
-            cited = CitedClause(document=ref.document, version=ref.version, number=ref.number, clause=gap.clause)
-            open_.append(OpenClause(sector=d.sector, rule=None, citations=[cited], reason=gap.reason.value))
+            open_.append(OpenClause(sector=d.sector, rule=None, clauses=[gap.clause], reason=gap.reason.value))
     return FindingsLine(
         id=ident, line=line, date=verdict.inspection_date, outcome=verdict.outcome, bundle=verdict.bundle,
         documents=documents, findings=findings, undetermined=open_,
