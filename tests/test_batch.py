@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import os
 import random
@@ -14,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from hazardjudge.batch import judging, running
+from hazardjudge.batch.judging import Job
+from hazardjudge.batch.sources import Source
 from hazardjudge.batch.views import FindingsLine, FullLine, findings_line
 from hazardjudge.cli import main
 from hazardjudge.engine.loading import example_dir
@@ -270,3 +274,28 @@ def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, capsys, monkeypatch
     src = write_jsonl(tmp_path / "in.jsonl", varied(1))
     assert batch(src, "-o", tmp_path / "out.jsonl", "--dask", "tcp://127.0.0.1:9") == 64
     assert "无法连接 Dask 调度器 tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_a_bad_file_in_a_folder_is_named_by_its_path(tmp_path, capsys):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(EXAMPLES[0].read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "b.yaml").write_text("facts: [\n", encoding="utf-8")
+    (folder / "c.json").write_bytes(b'{"facts": {"x": "\xff"}}')
+    out = tmp_path / "out.jsonl"
+    assert batch(folder, "-o", out, "--workers", 1) == 65
+    err = capsys.readouterr().err
+    assert "records/b.yaml: error: [yaml." in err and "records/c.json: error: [input.unreadable]" in err
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [(x["id"], x["outcome"] is None) for x in lines] == [("a.yaml", False), ("b.yaml", True), ("c.json", True)]
+
+
+def test_progress_bar_counts_the_records(tmp_path, shipped):
+    src = write_jsonl(tmp_path / "in.jsonl", varied(3))
+    stderr = io.StringIO()
+    summary = running.run_batch(
+        Source(str(src)), str(tmp_path / "out.jsonl"), Job(shipped, "findings", dt.date(2026, 11, 1)),
+        workers=1, stderr=stderr, progress=True,
+    )
+    assert summary.judged == 3
+    assert "3/3" in stderr.getvalue()
