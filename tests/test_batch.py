@@ -222,6 +222,14 @@ def test_resume_of_a_finished_run_judges_nothing(tmp_path, capsys):
     assert "其中 3 条为中断前已判定" in capsys.readouterr().err
 
 
+def test_resume_after_a_line_whose_id_was_refused(tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", varied(1), [b'{"id": 1.5, "facts": {}}\n', b'{"id": true, "facts": {}}\n'])
+    out = tmp_path / "out.jsonl"
+    assert batch(src, "-o", out, "--workers", 1) == 65
+    assert batch(src, "-o", out, "--workers", 1, "--resume") == 65
+    assert "其中 3 条为中断前已判定" in capsys.readouterr().err
+
+
 def test_resume_refuses_another_input_or_view(tmp_path, capsys):
     out = tmp_path / "out.jsonl"
     assert batch(write_jsonl(tmp_path / "a.jsonl", varied(3)), "-o", out, "--workers", 1) == 0

@@ -49,11 +49,15 @@ class Job:
     today: dt.date  # a record without a date is judged as of the run's start, in every worker alike
 
 
+def valid_id(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and value != ""
+
+
 def _ident(data: dict, record: Record) -> str | int | None:
     if record.form != "jsonl":
         return record.id
     ident = data.pop("id", None)
-    if isinstance(ident, bool) or not isinstance(ident, (str, int)) or ident == "":
+    if not valid_id(ident):
         raise InputError([Problem("batch.id", "每行须有 id（文本或整数），判定结果按 id 对应回输入", None, "如 {\"id\": \"2026-0001\", \"date\": …, \"facts\": {…}}")])
     return ident
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
-from hazardjudge.batch.judging import Judged, Record
+from hazardjudge.batch.judging import Judged, Record, judge_chunk, valid_id
 from hazardjudge.batch.sources import Source
 from hazardjudge.errors import InputError, Problem
 
@@ -274,7 +274,8 @@ def record_id(r: Record) -> Any:
         data = json.loads(r.text)
     except ValueError:
         return None
-    return data.get("id") if isinstance(data, dict) else None
+    ident = data.get("id") if isinstance(data, dict) else None
+    return ident if valid_id(ident) else None  # as its output line has it
 
 
 # ---------------------------------------------------------------------------- the batch command
@@ -329,11 +330,7 @@ def run_batch(
     errors: str | None = None,
     stderr: TextIO,
     progress: bool = False,
-    fn: Callable | None = None,
 ) -> Summary:
-    from hazardjudge.batch.judging import judge_chunk
-
-    fn = fn or judge_chunk
     summary = Summary()
     started = time.monotonic()
     done = Done()
@@ -354,7 +351,7 @@ def run_batch(
     writer = LineWriter(out, append=resume)
     error_writer = LineWriter(errors, append=resume) if errors else None
     try:
-        for judged in results(fn, job, records, workers, dask):
+        for judged in results(judge_chunk, job, records, workers, dask):
             writer.write(judged.text)
             if judged.outcome is None:
                 summary.failed += 1
