@@ -71,9 +71,12 @@ def tree_rss(proc: psutil.Process, cpu: dict[int, float]) -> tuple[float, float]
 
 def run(src: Path, out: Path, workers: int, view: str, total: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    cmd = [sys.executable, "-m", "hazardjudge.cli", "batch", str(src), "-o", str(out), "--workers", str(workers), "--view", view]
+    errors, log = out.with_suffix(".errors.jsonl"), out.with_suffix(".log")
+    cmd = [sys.executable, "-m", "hazardjudge.cli", "batch", str(src), "-o", str(out), "--workers", str(workers), "--view", view, "--errors", str(errors)]
     started = time.monotonic()
-    popen = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    # Standard error to a file, not a pipe nobody reads until the end: a full pipe would stop the run.
+    stderr = open(log, "w", encoding="utf-8")
+    popen = subprocess.Popen(cmd, env=env, stderr=stderr)
     proc = psutil.Process(popen.pid)
     samples, done, offset, cpu = [], 0, 0, {}
     while popen.poll() is None:
@@ -88,7 +91,8 @@ def run(src: Path, out: Path, workers: int, view: str, total: int) -> dict:
         if whole:
             samples.append({"t": round(time.monotonic() - started, 2), "lines": done, "rss_main_mb": round(main, 1), "rss_total_mb": round(whole, 1)})
     seconds = time.monotonic() - started
-    err = popen.stderr.read()
+    stderr.close()
+    err = log.read_text(encoding="utf-8")
     judged = samples[-1]["lines"] if samples else 0
     # The steady rate: from the first sample with output to the end (start-up and bundle loads excluded).
     first = next((s for s in samples if s["lines"] > 0), None)
