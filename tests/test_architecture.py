@@ -21,6 +21,7 @@ LAYERS = {
     "api": 3,
     "authoring": 4,
     "register": 4,
+    "batch": 4,
     "service": 5,
     "cli": 6,
     "__init__": 6,

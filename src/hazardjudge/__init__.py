@@ -48,7 +48,7 @@ __all__ = list(_EXPORTS)
 
 
 # The rooms of the package, reachable as attributes (hazardjudge.engine, …) like the modules once were.
-_SUBPACKAGES = {"api", "authoring", "cli", "clock", "engine", "errors", "inputs", "outputs", "service"}
+_SUBPACKAGES = {"api", "authoring", "batch", "cli", "clock", "engine", "errors", "inputs", "outputs", "service"}
 
 
 def __getattr__(name: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -13,10 +14,10 @@ from hazardjudge.engine.answers import Answers, display_value
 from hazardjudge.engine.compiling import CompiledBundle, compile_bundle
 from hazardjudge.engine.conditions import evaluate, referenced_facts
 from hazardjudge.engine.evaluating import DurableEvaluator, Evaluation
-from hazardjudge.engine.loading import Bundle, load_bundle
+from hazardjudge.engine.loading import Bundle, default_dirs, load_bundle
 from hazardjudge.engine.models import GeneralHazard, Inspection, Verdict
 from hazardjudge.engine.verdicts import VerdictBuilder, reference_version, select_versions
-from hazardjudge.errors import InputError, Problem, suggest
+from hazardjudge.errors import BundleError, InputError, Problem, suggest
 from hazardjudge.inputs import observations
 from hazardjudge.inputs.reading import read_answers
 
@@ -29,6 +30,12 @@ class Engine:
 
     Engines are independent: two engines over different folders can live in
     one process. An engine is safe to share between threads.
+
+    An engine pickles as its bundle's source (the criteria and rules folders, ``None``
+    for the shipped ones) and fingerprint, not its C handles: a worker process or a
+    Dask worker unpickling it loads that bundle once and reuses it for every later
+    engine with the same fingerprint, and refuses to judge with folders whose content
+    differs from the sender's (see :func:`_restore`).
     """
 
     def __init__(self, bundle: Bundle) -> None:
@@ -36,6 +43,10 @@ class Engine:
         self.compiled: CompiledBundle = compile_bundle(bundle)
         self._evaluator = DurableEvaluator(self.compiled)
         self._memo: dict = {}  # what verdicts need that depends only on the bundle, built once
+        _live.setdefault(bundle.fingerprint, self)
+
+    def __reduce__(self):
+        return _restore, (*_source(self.bundle), self.bundle.fingerprint)
 
     @property
     def sources(self) -> tuple[Path, Path, tuple[Path, ...]]:
@@ -196,6 +207,53 @@ class Engine:
 
 _default: Engine | None = None
 _default_lock = threading.Lock()
+
+# Engines by bundle fingerprint. Those made here are held weakly (a test or a service may
+# load and drop many); those made by unpickling are kept for the life of the process, so
+# the thousands of tasks a worker runs load the bundle once.
+_live: "weakref.WeakValueDictionary[str, Engine]" = weakref.WeakValueDictionary()
+_restored: dict[str, Engine] = {}
+_restore_lock = threading.Lock()
+
+
+def _source(bundle: Bundle) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Where a receiving process finds the bundle: the shipped one by its own install
+    (a cluster worker's path differs from the sender's), any other by its folders; the
+    overlays always by their folders, named explicitly so the receiver's
+    HAZARDJUDGE_OVERLAYS cannot add or drop one."""
+    shipped = tuple(p.resolve() for p in default_dirs())
+    here = (bundle.criteria_dir.resolve(), bundle.rules_dir.resolve())
+    overlays = tuple(str(Path(o).resolve()) for o in bundle.overlay_dirs)
+    if here == shipped:
+        return None, None, overlays
+    return str(here[0]), str(here[1]), overlays
+
+
+def _restore(criteria: str | None, rules: str | None, overlays: tuple[str, ...], fingerprint: str) -> Engine:
+    """Unpickle an engine: the one this process already has for ``fingerprint``, or a fresh load.
+
+    A load whose fingerprint differs (the folders changed since the engine was pickled,
+    or a worker holds another release) raises :class:`BundleError` rather than judge with
+    other criteria than the sender's.
+    """
+    with _restore_lock:
+        engine = _restored.get(fingerprint) or _live.get(fingerprint)
+        if engine is None:
+            engine = load(criteria, rules, list(overlays))
+            if engine.bundle.fingerprint != fingerprint:
+                where = "随包提供的规则包" if criteria is None else f"{criteria} 与 {rules}"
+                raise BundleError(
+                    [
+                        Problem(
+                            "bundle.fingerprint_mismatch",
+                            f"{where} 的指纹为 {engine.bundle.fingerprint}，与发送方的 {fingerprint} 不同：规则包在两处不一致，未作判定",
+                            None,
+                            "请在每个工作进程上部署同一版本的 criteria 和 rules",
+                        )
+                    ]
+                )
+        _restored[fingerprint] = engine
+        return engine
 
 
 #: overlay folders every load() without explicit ``overlays`` puts on top, separated by os.pathsep

@@ -11,7 +11,11 @@ Exit codes (stable, documented in docs/cli.md):
 66  input file missing or unreadable
 70  internal error (a bug: please report it with the input)
 78  bundle error (criteria/rules folders do not load)
+130 interrupted
 ==  ===========================================================
+
+batch/rejudge: 0 every record judged, 65 some records unreadable (listed), 70 an
+internal failure on some record (listed); see docs/batch.md.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from hazardjudge.register import commands as register_commands
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
 EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
 INPUT_FORMATS = ("yaml", "json", "lines", "csv", "tsv", "xlsx")
+VIEWS = ("findings", "full")  # hazardjudge.batch.views.VIEWS, named here so --help needs no import
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,7 +170,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="输出判定结果（verdict）的 JSON Schema")
     register_commands.add_parser(sub)
+
+    batch = sub.add_parser("batch", help="批量判定：JSON Lines（每行一条检查记录，带 id）或含 YAML/JSON 检查记录的目录，按输入顺序逐行写出结果")
+    batch.add_argument("input", help="JSON Lines 文件（- 表示标准输入），或含 YAML/JSON 检查记录的目录")
+    batch.add_argument("-o", "--output", required=True, help="结果写入的 JSON Lines 文件（- 表示标准输出）")
+    batch.add_argument("--view", choices=VIEWS, default="findings", help="findings：结论、重大隐患及其条款和依据的回答、未能判定的条款（默认）；full：完整判定结果")
+    _run_args(batch)
+    batch.add_argument("--resume", action="store_true", help="从上次中断处继续：已写入输出的记录不再判定")
+    _bundle_args(batch)
+
+    rejudge = sub.add_parser("rejudge", help="用新旧两个规则包重新判定已存检查记录：哪些结论改变、逐条款的变化、按行业和变化类型计数")
+    rejudge.add_argument("input", help="JSON Lines 文件（- 表示标准输入），或含 YAML/JSON 检查记录的目录")
+    rejudge.add_argument("--old", type=Path, help="旧规则包目录（含 criteria/ 和 rules/）")
+    rejudge.add_argument("--new", type=Path, help="新规则包目录（含 criteria/ 和 rules/；默认：随包提供的规则包）")
+    for side in ("old", "new"):
+        rejudge.add_argument(f"--{side}-criteria", type=Path, help=f"{'旧' if side == 'old' else '新'}规则包的 criteria 目录（替代 --{side} 下的）")
+        rejudge.add_argument(f"--{side}-rules", type=Path, help=f"{'旧' if side == 'old' else '新'}规则包的 rules 目录（替代 --{side} 下的）")
+    rejudge.add_argument("--format", choices=("text", "json"), default="text")
+    rejudge.add_argument("-o", "--output", type=Path, help="报告写入文件（默认：标准输出）")
+    rejudge.add_argument("--changes", help="另把每条结论或条款改变的检查记录写成 JSON Lines 到该文件")
+    _run_args(rejudge)
     return parser
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, help="本机工作进程数（默认：全部 CPU 核；1 表示在本进程内判定）；与 --dask local 合用时为 Dask 工作进程数")
+    p.add_argument("--dask", metavar="local|ADDRESS", help="在 Dask 集群上运行：local 为本机 LocalCluster，或调度器地址如 tcp://scheduler:8786")
+    p.add_argument("--errors", help="无法判定的行另写成 JSON Lines 到该文件（默认：逐条打印到标准错误）")
 
 
 # Commands that read one inspection or bundle, write one report and exit.
@@ -198,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "serve": _serve,
             "schema": _schema,
             "register": register_commands.run,
+            "batch": _batch,
+            "rejudge": _rejudge,
         }
         return commands[args.command](args)
     except HazardJudgeError as exc:
@@ -507,6 +540,116 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(report))
     return EXIT_NONE
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    from hazardjudge.batch.running import default_workers
+
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        print("--workers 须为正整数", file=sys.stderr)
+        return None
+    return workers
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from hazardjudge.batch.judging import Job
+    from hazardjudge.batch.running import ClusterError, run_batch
+    from hazardjudge.batch.sources import Source
+
+    source = Source(args.input)
+    if not source.exists():
+        print(f"找不到输入：{args.input}", file=sys.stderr)
+        return EXIT_NOINPUT
+    if args.resume and args.output == "-":
+        print("--resume 需要输出文件（-o FILE），不能写到标准输出", file=sys.stderr)
+        return EXIT_USAGE
+    workers = _workers(args)
+    if workers is None:
+        return EXIT_USAGE
+    engine = _load(args)
+    if engine is None:
+        return EXIT_CONFIG
+    try:
+        summary = run_batch(
+            source, args.output, Job(engine, args.view, clock.today()), workers=workers, dask=args.dask,
+            resume=args.resume, errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(),
+        )
+    except InputError as exc:
+        _print_problems(exc.problems)
+        return EXIT_DATAERR
+    except ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    print(summary.text(), file=sys.stderr)
+    return _batch_exit(summary)
+
+
+def _batch_exit(summary) -> int:
+    if summary.interrupted:
+        return 130
+    if summary.internal:
+        return EXIT_SOFTWARE
+    return EXIT_DATAERR if summary.failed else EXIT_NONE
+
+
+def _bundle_side(args: argparse.Namespace, side: str) -> tuple[Path | None, Path | None] | None:
+    root = getattr(args, side)
+    criteria, rules = getattr(args, f"{side}_criteria"), getattr(args, f"{side}_rules")
+    if root is not None:
+        criteria, rules = criteria or root / "criteria", rules or root / "rules"
+    if side == "old" and (criteria is None or rules is None):
+        return None
+    return criteria, rules
+
+
+def _rejudge(args: argparse.Namespace) -> int:
+    from hazardjudge.api import load
+    from hazardjudge.authoring.diffing import diff, render_text as diff_text
+    from hazardjudge.batch.rejudging import RejudgeJob, render_text, run_rejudge
+    from hazardjudge.batch.running import ClusterError
+    from hazardjudge.batch.sources import Source
+
+    source = Source(args.input)
+    if not source.exists():
+        print(f"找不到输入：{args.input}", file=sys.stderr)
+        return EXIT_NOINPUT
+    old_dirs = _bundle_side(args, "old")
+    if old_dirs is None:
+        print("需要旧规则包：--old DIR（含 criteria/ 和 rules/），或同时给出 --old-criteria 和 --old-rules", file=sys.stderr)
+        return EXIT_USAGE
+    workers = _workers(args)
+    if workers is None:
+        return EXIT_USAGE
+    engines = []
+    for label, dirs in (("旧", old_dirs), ("新", _bundle_side(args, "new"))):
+        try:
+            engines.append(load(*dirs))
+        except BundleError as exc:
+            print(f"{label}规则包无法加载：", file=sys.stderr)
+            _print_problems(exc.problems)
+            return EXIT_CONFIG
+    old, new = engines
+    try:
+        report, summary = run_rejudge(
+            source, RejudgeJob(old, new, clock.today()), workers=workers, dask=args.dask, changes=args.changes,
+            errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(),
+        )
+    except InputError as exc:
+        _print_problems(exc.problems)
+        return EXIT_DATAERR
+    except ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    bundles = diff(old, new)  # what changed in the criteria and rules themselves, and in their test cases
+    if args.format == "json":
+        text = json.dumps({"bundle": bundles.model_dump(mode="json"), "inspections": report.model_dump(mode="json")}, ensure_ascii=False, indent=2) + "\n"
+    else:
+        titles = {sid: loc.model.title for e in engines for sid, loc in e.bundle.sectors.items()}
+        text = render_text(report, titles) + "规则包本身的变化：\n" + diff_text(bundles)
+    _emit(text, args.output)
+    print(summary.text(), file=sys.stderr)
+    return _batch_exit(summary)
 
 
 def _lint(args: argparse.Namespace) -> int:

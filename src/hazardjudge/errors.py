@@ -42,6 +42,10 @@ class HazardJudgeError(Exception):
         self.problems = sorted(problems, key=Problem.sort_key)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):
+        # Rebuilt from its problems, not its message: a Dask worker's error reaches the client intact.
+        return type(self), (self.problems,)
+
 
 class InputError(HazardJudgeError):
     """The inspection facts (or a file given to the CLI) cannot be read as they are."""

@@ -102,6 +102,11 @@ def _json_positions(text: str, keys: list[str], name: str) -> dict[str, Position
 def parse_inspection(text: str, name: str = "<stdin>", fmt: str | None = None) -> InspectionInput:
     fmt = fmt or ("json" if detect(text) == "json" else "yaml")
     data = load_json_text(text, name) if fmt == "json" else load_yaml_text(text, name)
+    return inspection_from_data(data, name, text)
+
+
+def inspection_from_data(data: Any, name: str = "<stdin>", text: str = "") -> InspectionInput:
+    """An inspection from already parsed YAML/JSON data (``text``, when given, locates JSON keys)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
