@@ -102,6 +102,22 @@ def test_kept_sessions_hold_no_fact_between_evaluations(shipped):
         assert json.loads(dre.get_facts(h.handle, f"k{h.session}")) == []
 
 
+def test_rulesets_whose_own_questions_are_unanswered_replay_what_durable_fired(monkeypatch):
+    engine = hazardjudge.load()
+    facts = {"site.kinds": ["gas_operator"], "gas.license_held": False}
+    first = engine.judge(facts, on=ON).model_dump_json()
+    handles = engine._evaluator._handles
+    replayed = [h for h in handles.values() if h.unanswered]
+    # Only rulesets that read none of the answered questions beyond the sector scope.
+    assert replayed and all(not set(h.own) & set(facts) for h in replayed)
+    assert all(h.own is None for name, h in handles.items() if name == "scope")
+    calls = []
+    real = dre.assert_fact
+    monkeypatch.setattr(dre, "assert_fact", lambda handle, message: calls.append(handle) or real(handle, message))
+    assert engine.judge(facts, on=ON).model_dump_json() == first
+    assert calls and not {h.handle for h in replayed} & set(calls)
+
+
 def test_a_kept_session_left_dirty_by_an_engine_error_is_replaced(monkeypatch):
     engine = hazardjudge.load()
     facts = {"site.kinds": ["gas_operator"], "gas.odorized": False}

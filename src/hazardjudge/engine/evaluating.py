@@ -43,6 +43,8 @@ from hazardjudge.errors import EngineError
 
 _engine_ids = itertools.count()
 _SCALAR, _SET, _NAMED = 0, 1, 2  # how a read fact is encoded in a message
+# Scope-answer combinations remembered per ruleset for replay (a handful occur in practice).
+_REPLAYS = 16
 _allocator_tuned = False
 
 # glibc's M_TRIM_THRESHOLD (malloc.h). Every evaluation makes and deletes a
@@ -158,6 +160,11 @@ class _Handle:
     # not be retracted from it (an engine error mid-evaluation): a fact left behind would
     # make the next identical message "already observed" and fire nothing.
     session: int = 0
+    # Facts the ruleset reads beyond its sector's scope (and named-sector flags). While none
+    # of them is answered the message can only vary with the scope answers, so what durable
+    # fired for it is replayed (see _assert_kept).
+    own: tuple[str, ...] | None = None
+    unanswered: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class DurableEvaluator:
@@ -195,18 +202,21 @@ class DurableEvaluator:
             self._groups[group] = [self.compiled.scope.name]
             return
         doc = self.compiled.documents[group]
+        scope_facts = set(self.compiled.scope_targets[f"scope:{doc.sector}"].reads)
         for rs in (*doc.element_rulesets, doc.final):
-            self._create(rs)
+            self._create(rs, scope_facts)
         self._groups[group] = [rs.name for rs in doc.element_rulesets]
         self._finals[group] = doc.final.name
 
-    def _create(self, rs: CompiledRuleset) -> None:
+    def _create(self, rs: CompiledRuleset, scope_facts: set[str] | None = None) -> None:
         name = f"{self._prefix}:{rs.name}"
         try:
             handle = dre.create_ruleset(name, engine_json(rs.definition))
         except dre.error as exc:  # pragma: no cover - compiler output is tested
             raise EngineError(f"durable_rules 拒绝了规则集 {rs.name}：{exc}") from exc
-        self._handles[rs.name] = _Handle(rs, handle)
+        # The scope ruleset reads only scope facts: it is never replayed (own stays None).
+        own = None if scope_facts is None else tuple(f for f in rs.reads if f not in scope_facts and not f.startswith(NAMED_PREFIX))
+        self._handles[rs.name] = _Handle(rs, handle, own=own)
         self._reads[rs.name] = self._encoding(rs.reads)
 
     def _encoding(self, reads: dict[str, None]) -> list[tuple[str, int, Any]]:
@@ -232,6 +242,10 @@ class DurableEvaluator:
     # ----------------------------------------------------------------- evaluation
 
     def _message(self, ruleset: str, answers: Answers, named: set[str], sid: str) -> str:
+        return f'{self._body(ruleset, answers, named)},"sid":"{sid}"}}'
+
+    def _body(self, ruleset: str, answers: Answers, named: set[str]) -> str:
+        """The answer fact for one ruleset, without its session id and closing brace."""
         parts = ['{"t":"i"']
         values = answers.values
         for fid, kind, key in self._reads[ruleset]:
@@ -245,7 +259,6 @@ class DurableEvaluator:
             else:
                 attr, sector = key
                 parts.append(attr + ("true" if sector in named else "false"))
-        parts.append(f'"sid":"{sid}"}}')
         return ",".join(parts)
 
     def evaluate(self, answers: Answers, named: set[str], documents: list[str]) -> Evaluation:
@@ -285,14 +298,33 @@ class DurableEvaluator:
         pending: dict[str, None],
         fired: set[str],
     ) -> None:
-        """One answer fact through a single-pattern ruleset's kept session, retracted afterwards."""
+        """One answer fact through a single-pattern ruleset's kept session, retracted afterwards.
+
+        A ruleset none of whose own facts is answered (a section of the criteria the inspection
+        did not cover: the common case in a batch) can fire only on the scope answers. Its
+        firings for that exact message, as durable_rules made them in a clean session, are
+        replayed: the same message into the same clean session fires the same rules.
+        """
+        body = self._body(h.compiled.name, answers, named)
+        values = answers.values
+        replayable = h.own is not None and not any(f in values for f in h.own)
+        if replayable and (names := h.unanswered.get(body)) is not None:
+            fires = h.compiled.fires
+            for name in names:
+                fire = fires[name]
+                fired.add(name)
+                recorder.record(fire)
+                for emitted in fire.emits:
+                    pending.setdefault(emitted)
+            return
         sid = f"k{h.session}"
-        message = self._message(h.compiled.name, answers, named, sid)
+        message = f'{body},"sid":"{sid}"}}'
+        log: list[str] | None = [] if replayable and len(h.unanswered) < _REPLAYS else None
         clean = False
         try:
             # Nothing in the kept session can be "already observed": that would mean a fact
             # survived its retraction, and the ruleset would silently fire nothing.
-            self._assert(h, message, sid, recorder, pending, [], fired, inline=False, observed_ok=False)
+            self._assert(h, message, sid, recorder, pending, [], fired, inline=False, observed_ok=False, log=log)
             try:
                 dre.retract_fact(h.handle, message)
             except dre.error as exc:  # pragma: no cover - the fact was just stored
@@ -301,6 +333,8 @@ class DurableEvaluator:
         finally:
             if not clean:
                 h.session += 1
+        if log is not None:
+            h.unanswered[body] = tuple(log)
 
     def _assert(
         self,
@@ -313,6 +347,7 @@ class DurableEvaluator:
         fired: set[str],
         inline: bool,
         observed_ok: bool = True,
+        log: list[str] | None = None,
     ) -> None:
         fires = h.compiled.fires
         try:
@@ -335,6 +370,8 @@ class DurableEvaluator:
             fire = fires[name]
             fired.add(name)
             recorder.record(fire)
+            if log is not None:
+                log.append(name)
             for emitted in fire.emits:
                 if emitted in pending and inline:
                     continue
