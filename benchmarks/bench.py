@@ -1,15 +1,21 @@
 """Speed and memory of hazardjudge, measured in one run so ratios are comparable.
 
-    .venv/bin/python benchmarks/bench.py            # full run (~3 minutes)
+    .venv/bin/python benchmarks/bench.py            # full run (~5 minutes)
     .venv/bin/python benchmarks/bench.py --quick    # smaller counts, for a smoke check
+    .venv/bin/python benchmarks/bench.py --rules 1000 --big-rules 5000
 
-Measures, for the shipped bundle and a synthetic 300-rule bundle: median and
-p99 time per verdict (durable_rules engine vs the plain-Python oracle, same
-compiled rules) for a typical inspection and a bad one; batch throughput on
-one core and on all cores; bundle load/compile time; cold start of the CLI (as
-run from the checkout, and with bytecode already compiled as an installed wheel
-has it); RSS over 100,000 verdicts. Prints a Markdown table and writes JSON
-under benchmarks/results/.
+Measures, for every shipped example (examples/*.yaml: one typical inspection per sector)
+and a synthetic bundle of ``--rules`` rules: median and p99 time per verdict, the
+durable_rules engine and the plain-Python oracle side by side (same compiled rules);
+batch throughput over a mix of all examples on one core and on all cores, each worker's
+bundle load timed apart from the batch; load + compile time of the shipped bundle and of
+synthetic bundles (in fresh interpreters); cold start of the CLI (as run from the
+checkout, and with bytecode already compiled as an installed wheel has it); RSS over
+many verdicts. Verdicts are timed as a long-running process runs them: bundle loaded,
+rulesets created, then ``hazardjudge.engine.heap.settle()``. Prints a Markdown table and
+writes benchmarks/results/latest.json.
+
+Timings on a shared machine are indicative only; compare ratios measured in one run.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ sys.path.insert(0, str(ROOT / "tests"))  # the synthetic bundle writer lives wit
 from synthetic import synthetic_facts, write_synthetic  # noqa: E402
 
 import hazardjudge  # noqa: E402
+from hazardjudge.engine.heap import settle  # noqa: E402
 from hazardjudge.engine.oracle import OracleEvaluator  # noqa: E402
+from hazardjudge.errors import InputError  # noqa: E402
 from hazardjudge.inputs.inspections import parse_inspection  # noqa: E402
 
-ON = dt.date(2026, 11, 18)
+GAS_EXAMPLE = ROOT / "examples/city_gas_station.yaml"
 
 
 def rss_mb() -> float:
@@ -57,14 +65,26 @@ def timed(fn, n: int) -> dict:
         fn()
         samples.append(time.perf_counter() - t)
     samples.sort()
-    return {
-        "median_us": round(statistics.median(samples) * 1e6, 1),
-        "p99_us": round(samples[int(len(samples) * 0.99) - 1] * 1e6, 1),
-    }
+    median = statistics.median(samples)
+    p99 = samples[int(len(samples) * 0.99) - 1]
+    return {"median_us": round(median * 1e6, 1), "p99_us": round(p99 * 1e6, 1), "p99_over_median": round(p99 / median, 2)}
 
 
-def shipped_cases(engine) -> dict[str, dict]:
-    example = parse_inspection((ROOT / "examples/city_gas_station.yaml").read_text(encoding="utf-8")).inspection.facts
+def examples(engine) -> dict[str, object]:
+    """Every shipped example that is an inspection (notice.yaml holds notice settings)."""
+    out = {}
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        try:
+            parsed = parse_inspection(path.read_text(encoding="utf-8")).inspection
+            engine.read(parsed.facts)
+        except InputError:
+            continue
+        out[path.stem] = parsed
+    return out
+
+
+def gas_bad_case(engine) -> dict:
+    """City gas with every clause met: the most firings one sector's inspection can have."""
     # Every yes/no answered 否 but the confined-space ones, whose "no work" (cs.work_in_progress 否)
     # forbids answering the work items at all.
     bad = {f: False for f, d in engine.bundle.facts.items() if d.type.value == "boolean" and not f.startswith("cs.")}
@@ -72,54 +92,106 @@ def shipped_cases(engine) -> dict[str, dict]:
     bad.update({"site.kinds": ["gas_operator"], "gas.user_gas_relative_density": 1.6, "gas.operates_station": True,
                 "gas.station_has_storage_tank": True, "gas.station_loads_cng_lng_lpg": True, "gas.operates_pipelines": True,
                 "gas.cylinder_business": True, "gas.other_serious_violation_description": "测试"})
-    return {"typical (2 findings)": dict(example), "bad (all 22 clauses)": bad}
+    return bad
 
 
-def measure_verdicts(engine, cases: dict[str, dict], n: int) -> list[dict]:
+def measure(engine, label: str, facts, on: dt.date, sectors, n: int) -> dict:
     oracle = OracleEvaluator(engine.compiled)
-    rows = []
-    for label, facts in cases.items():
-        answers = engine.read(facts)
-        findings = len(engine.judge(answers, on=ON).findings())
-        durable = timed(lambda: engine.judge(answers, on=ON), n)
-        durable_eval = timed(lambda: engine.evaluate(answers, ON), n)
-        oracle_eval = timed(lambda: engine.evaluate(answers, ON, evaluator=oracle), n)
-        rows.append({
-            "case": label,
-            "findings": findings,
-            "judge_durable": durable,
-            "evaluate_durable": durable_eval,
-            "evaluate_oracle": oracle_eval,
-            "ratio_evaluate": round(durable_eval["median_us"] / oracle_eval["median_us"], 2),
-        })
-    return rows
-
-
-def _batch_worker(args) -> int:
-    criteria, rules, facts, n = args
-    engine = hazardjudge.load(criteria, rules)
     answers = engine.read(facts)
-    for _ in range(n):
-        engine.judge(answers, on=ON)
-    return n
+    verdict = engine.judge(answers, on=on, sectors=sectors)
+    applicable = [d.sector for d in verdict.documents if d.outcome.value != "not_applicable"]
+    judge = timed(lambda: engine.judge(answers, on=on, sectors=sectors), n)
+    durable = timed(lambda: engine.evaluate(answers, on, sectors), n)
+    plain = timed(lambda: engine.evaluate(answers, on, sectors, evaluator=oracle), n)
+    return {
+        "case": label,
+        "sectors": applicable,
+        "outcome": verdict.outcome.value,
+        "findings": len(verdict.findings()),
+        "judge_durable": judge,
+        "evaluate_durable": durable,
+        "evaluate_oracle": plain,
+        "ratio_evaluate": round(durable["median_us"] / plain["median_us"], 2),
+        "json_kb": round(len(verdict.model_dump_json()) / 1024, 1),
+    }
 
 
-def batch(criteria, rules, facts, n: int, procs: int) -> float:
+# ------------------------------------------------------------------ batch, in worker processes
+
+_worker: dict = {}
+
+
+def _init_worker(criteria: str | None, rules: str | None) -> None:
+    t = time.perf_counter()
+    engine = hazardjudge.load(criteria, rules)
+    engine._evaluator.warm()
+    settle()
+    _worker["engine"] = engine
+    _worker["load_s"] = time.perf_counter() - t
+
+
+def _load_time(_: int) -> float:
+    return _worker["load_s"]
+
+
+def _judge_many(args) -> tuple[int, float]:
+    """Read and judge the inputs round robin; only this is timed, the bundle is already loaded."""
+    inputs, n, dump = args
+    engine = _worker["engine"]
+    t = time.perf_counter()
+    for i in range(n):
+        facts, on, sectors = inputs[i % len(inputs)]
+        verdict = engine.judge(facts, on=on, sectors=sectors)
+        if dump:
+            verdict.model_dump_json()
+    return n, time.perf_counter() - t
+
+
+def batch(criteria, rules, inputs, n: int, procs: int, dump: bool = False) -> dict:
     per = n // procs
     ctx = mp.get_context("spawn")
-    with ctx.Pool(procs) as pool:
-        pool.map(_batch_worker, [(criteria, rules, facts, 50)] * procs)  # warm start-up out of the timing
+    with ctx.Pool(procs, initializer=_init_worker, initargs=(criteria, rules)) as pool:
+        loads = pool.map(_load_time, range(procs), chunksize=1)
+        pool.map(_judge_many, [(inputs, 50, dump)] * procs, chunksize=1)  # warm, out of the timing
         t = time.perf_counter()
-        done = sum(pool.map(_batch_worker, [(criteria, rules, facts, per)] * procs))
-        elapsed = time.perf_counter() - t
-    # Each worker loads its bundle inside the timed call; subtract that from the rate honestly by
-    # reporting verdicts over wall time including it (it is <0.1 s per worker).
-    return round(done / elapsed, 1)
+        parts = pool.map(_judge_many, [(inputs, per, dump)] * procs, chunksize=1)
+        wall = time.perf_counter() - t
+    done = sum(k for k, _ in parts)
+    return {
+        "verdicts": done,
+        "per_s": round(done / wall, 1),
+        "per_s_per_worker": round(statistics.mean(k / s for k, s in parts), 1),
+        "worker_load_s": round(max(loads), 2),
+    }
+
+
+# ------------------------------------------------------------------ fresh interpreters
+
+_LOAD_SNIPPET = """
+import json, sys, time
+import hazardjudge.api
+t = time.perf_counter()
+engine = hazardjudge.api.load(*(sys.argv[1:] or [None, None]))
+engine._evaluator.warm()
+print(json.dumps({"ms": (time.perf_counter() - t) * 1000, "rulesets": len(engine._evaluator._handles)}))
+"""
+
+
+def load_compile(runs: int, criteria: Path | None = None, rules: Path | None = None) -> dict:
+    """Load, check, compile every version and create every ruleset, in a fresh interpreter (imports done)."""
+    args = [str(criteria), str(rules)] if criteria else []
+    samples, rulesets = [], 0
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, *args], capture_output=True, text=True, check=True)
+        result = json.loads(out.stdout)
+        samples.append(result["ms"])
+        rulesets = result["rulesets"]
+    return {"median_ms": round(statistics.median(samples), 1), "min_ms": round(min(samples), 1), "rulesets": rulesets}
 
 
 def cold_start(runs: int, env: dict[str, str] | None = None) -> dict:
-    exe = ROOT / ".venv/bin/hazardjudge"
-    cmd = [str(exe) if exe.exists() else "hazardjudge", "judge", str(ROOT / "examples/city_gas_station.yaml")]
+    exe = Path(sys.executable).parent / "hazardjudge"
+    cmd = [str(exe) if exe.exists() else "hazardjudge", "judge", str(GAS_EXAMPLE)]
     samples = []
     for _ in range(runs):
         t = time.perf_counter()
@@ -150,11 +222,11 @@ def import_cost(runs: int) -> float:
     return round(statistics.median(samples) * 1000, 1)
 
 
-def rss_over(engine, facts, total: int, step: int) -> list[tuple[int, float]]:
-    answers = engine.read(facts)
+def rss_over(engine, inputs, total: int, step: int) -> list[tuple[int, float]]:
     points = [(0, round(rss_mb(), 1))]
     for i in range(1, total + 1):
-        engine.judge(answers, on=ON)
+        facts, on, sectors = inputs[i % len(inputs)]
+        engine.judge(facts, on=on, sectors=sectors)
         if i % step == 0:
             points.append((i, round(rss_mb(), 1)))
     return points
@@ -163,44 +235,62 @@ def rss_over(engine, facts, total: int, step: int) -> list[tuple[int, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rules", type=int, default=300, help="rules in the synthetic bundle whose verdicts are timed")
+    parser.add_argument("--big-rules", type=int, default=3000, help="rules in the synthetic bundle whose load + compile is timed")
     args = parser.parse_args()
     n = 500 if args.quick else 5000
     rss_total = 10_000 if args.quick else 100_000
-    batch_n = 2000 if args.quick else 20_000
+    mix_n = 5_000 if args.quick else 100_000
+    runs = 3 if args.quick else 9
+    cpus = os.cpu_count() or 1
     results: dict = {
         "when": dt.datetime.now().isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "cpus": os.cpu_count(),
+        "cpus": cpus,
         "machine": platform.machine(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "synthetic_rules": args.rules,
+        "big_rules": args.big_rules,
     }
 
-    t = time.perf_counter()
     shipped = hazardjudge.load()
     shipped._evaluator.warm()
-    results["load_compile_shipped_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    inspections = examples(shipped)
+    inputs = [(dict(i.facts), i.on, i.sectors) for i in inspections.values()]
     with tempfile.TemporaryDirectory() as tmp:
-        root = write_synthetic(Path(tmp), 300)
-        t = time.perf_counter()
+        root = write_synthetic(Path(tmp) / "synth", args.rules)
+        big = write_synthetic(Path(tmp) / "big", args.big_rules)
         synth = hazardjudge.load(root / "criteria", root / "rules")
         synth._evaluator.warm()
-        results["load_compile_synthetic300_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        settle()
+
+        results["shipped"] = [measure(shipped, name, dict(i.facts), i.on, i.sectors, n) for name, i in inspections.items()]
+        gas = inspections.get(GAS_EXAMPLE.stem)
+        if gas is not None:
+            results["shipped"].append(measure(shipped, "city gas, every clause met", gas_bad_case(shipped), gas.on, None, n))
+        on = dt.date(2026, 11, 18)
+        results["synthetic"] = [
+            measure(synth, f"typical (3 of {args.rules} met)", synthetic_facts(args.rules, 3), on, None, n),
+            measure(synth, f"bad (40 of {args.rules} met)", synthetic_facts(args.rules, 40), on, None, n),
+        ]
         results["synthetic_rulesets"] = len(synth._evaluator._handles)
+        del synth
 
-        results["shipped"] = measure_verdicts(shipped, shipped_cases(shipped), n)
-        synth_cases = {"typical (3 findings)": synthetic_facts(300, 3), "bad (40 findings)": synthetic_facts(300, 40)}
-        results["synthetic300"] = measure_verdicts(synth, synth_cases, n)
+        results["batch_mix_1_core"] = batch(None, None, inputs, mix_n // 4, 1)
+        results["batch_mix_all_cores"] = batch(None, None, inputs, mix_n, cpus)
+        results["batch_mix_all_cores_with_json"] = batch(None, None, inputs, mix_n // 4, cpus, dump=True)
+        results["million_mixed_minutes_all_cores"] = round(1_000_000 / results["batch_mix_all_cores"]["per_s"] / 60, 1)
+        s_inputs = [(synthetic_facts(args.rules, 3), on, None)]
+        results["batch_synthetic_1_core"] = batch(str(root / "criteria"), str(root / "rules"), s_inputs, mix_n // 40, 1)
 
-        typical = shipped_cases(shipped)["typical (2 findings)"]
-        crit, rules = str(ROOT / "criteria"), str(ROOT / "rules")
-        results["batch_shipped_per_s_1_core"] = batch(crit, rules, typical, batch_n, 1)
-        results["batch_shipped_per_s_all_cores"] = batch(crit, rules, typical, batch_n, os.cpu_count() or 1)
-        s_crit, s_rules = str(root / "criteria"), str(root / "rules")
-        results["batch_synthetic_per_s_1_core"] = batch(s_crit, s_rules, synthetic_facts(300, 3), batch_n // 4, 1)
+        results["load_compile_shipped"] = load_compile(runs)
+        results["load_compile_synthetic"] = load_compile(runs, root / "criteria", root / "rules")
+        results["load_compile_big"] = load_compile(max(1, runs // 3), big / "criteria", big / "rules")
 
-    results["import_ms"] = import_cost(3 if args.quick else 9)
+    results["import_ms"] = import_cost(runs)
     results["cli_cold_start"] = cold_start(5 if args.quick else 15)
     results["cli_cold_start_bytecode"] = cold_start_with_bytecode(5 if args.quick else 15)
-    results["rss_mb"] = rss_over(shipped, shipped_cases(shipped)["typical (2 findings)"], rss_total, rss_total // 10)
+    results["rss_mb"] = rss_over(shipped, inputs, rss_total, rss_total // 10)
 
     out_dir = ROOT / "benchmarks/results"
     out_dir.mkdir(exist_ok=True)
@@ -209,24 +299,34 @@ def main() -> None:
 
 
 def report(r: dict) -> str:
-    lines = [f"hazardjudge benchmark — Python {r['python']}, {r['cpus']} CPUs, {r['when']}", ""]
-    lines.append("| bundle | case | findings | judge (durable) median / p99 µs | evaluate durable median / p99 µs | evaluate oracle median / p99 µs | durable ÷ oracle |")
-    lines.append("|---|---|---|---|---|---|---|")
-    for bundle in ("shipped", "synthetic300"):
+    lines = [
+        f"hazardjudge benchmark — Python {r['python']}, {r['cpus']} CPUs, {r['when']} (load average {r['load_average']})",
+        "",
+        "| bundle | case | sectors | findings | judge median / p99 µs (p99 ÷ median) | evaluate durable median / p99 µs | evaluate oracle median / p99 µs | durable ÷ oracle | JSON KB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for bundle in ("shipped", "synthetic"):
         for row in r[bundle]:
             j, d, o = row["judge_durable"], row["evaluate_durable"], row["evaluate_oracle"]
             lines.append(
-                f"| {bundle} | {row['case']} | {row['findings']} | {j['median_us']} / {j['p99_us']} | "
-                f"{d['median_us']} / {d['p99_us']} | {o['median_us']} / {o['p99_us']} | {row['ratio_evaluate']}× |"
+                f"| {bundle} | {row['case']} | {', '.join(row['sectors']) or '—'} | {row['findings']} | "
+                f"{j['median_us']} / {j['p99_us']} ({j['p99_over_median']}×) | {d['median_us']} / {d['p99_us']} | "
+                f"{o['median_us']} / {o['p99_us']} | {row['ratio_evaluate']}× | {row['json_kb']} |"
             )
+    b1, ball, bjson, bs = r["batch_mix_1_core"], r["batch_mix_all_cores"], r["batch_mix_all_cores_with_json"], r["batch_synthetic_1_core"]
+    lc = lambda k: f"median {r[k]['median_ms']} ms (min {r[k]['min_ms']} ms, {r[k]['rulesets']} rulesets)"
     lines += [
         "",
-        f"- load + compile: shipped {r['load_compile_shipped_ms']} ms; synthetic 300 rules {r['load_compile_synthetic300_ms']} ms ({r['synthetic_rulesets']} rulesets)",
-        f"- batch, shipped typical: {r['batch_shipped_per_s_1_core']} verdicts/s on 1 core, {r['batch_shipped_per_s_all_cores']} on all cores",
-        f"- batch, synthetic typical: {r['batch_synthetic_per_s_1_core']} verdicts/s on 1 core",
+        f"- batch, mix of every example (read + judge): {b1['per_s']} verdicts/s on 1 core; {ball['per_s']} on {r['cpus']} cores "
+        f"({ball['per_s_per_worker']} per worker), {ball['verdicts']} verdicts; with full JSON written {bjson['per_s']} on {r['cpus']} cores",
+        f"- each worker's bundle load (load, compile, create rulesets, settle), timed apart from the batch: {ball['worker_load_s']} s",
+        f"- 1,000,000 mixed inspections on {r['cpus']} cores at that rate: {r['million_mixed_minutes_all_cores']} min",
+        f"- batch, synthetic {r['synthetic_rules']}-rule typical: {bs['per_s']} verdicts/s on 1 core",
+        f"- load + compile + create every ruleset, fresh interpreter: shipped {lc('load_compile_shipped')}; "
+        f"synthetic {r['synthetic_rules']} rules {lc('load_compile_synthetic')}; synthetic {r['big_rules']} rules {lc('load_compile_big')}",
         f"- import hazardjudge.api: {r['import_ms']} ms; CLI cold start `hazardjudge judge` example: median {r['cli_cold_start']['median_ms']} ms (min {r['cli_cold_start']['min_ms']} ms)",
         f"- the same with every module's bytecode already written, as in an installed wheel: median {r['cli_cold_start_bytecode']['median_ms']} ms (min {r['cli_cold_start_bytecode']['min_ms']} ms)",
-        "- RSS (MB) after N verdicts: " + ", ".join(f"{n}: {mb}" for n, mb in r["rss_mb"]),
+        "- RSS (MB) after N verdicts of the mix: " + ", ".join(f"{n}: {mb}" for n, mb in r["rss_mb"]),
     ]
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import threading
 from decimal import Decimal
@@ -14,8 +15,9 @@ from hypothesis import strategies as st
 from synthetic import synthetic_facts, write_synthetic
 
 import hazardjudge
-from hazardjudge.engine.compiling import engine_json
+from hazardjudge.engine.compiling import _engine_json, engine_json
 from hazardjudge.engine.models import Outcome, OverallOutcome
+from hazardjudge.errors import EngineError
 
 ON = dt.date(2026, 11, 1)
 
@@ -61,13 +63,77 @@ def test_numbers_reach_the_engine_in_fixed_notation(value):
     assert "e" not in text and text == format(Decimal(repr(value)), "f")
 
 
+_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+
+
+@given(st.recursive(_scalars, lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20))
+def test_definitions_are_written_as_the_exact_path_writes_them(value):
+    # Ruleset definitions go through json.dumps with exponents rewritten; strings that look
+    # like numbers ("1e-05") stay as they are.
+    assert engine_json(value) == _engine_json(value)
+
+
+def test_shipped_and_synthetic_definitions_are_written_as_the_exact_path_writes_them(shipped, synthetic):
+    for engine in (shipped, synthetic):
+        c = engine.compiled
+        rulesets = [c.scope] + [rs for k in c.documents for rs in (*c.documents[k].element_rulesets, c.documents[k].final)]
+        for rs in rulesets:
+            assert engine_json(rs.definition) == _engine_json(rs.definition)
+
+
 def test_sessions_are_deleted_so_the_1024_live_session_limit_is_never_hit(shipped):
     evaluator = shipped._evaluator
     for i in range(1500):  # more than the 1024 live sessions a ruleset allows
         shipped.judge({} if i % 2 else {"gas.odorized": True}, on=ON)
-    handle = next(iter(evaluator._handles.values())).handle
+    # Final rulesets get a fresh session per evaluation: the first one is gone.
+    handle = next(h for name, h in evaluator._handles.items() if name.endswith("#final")).handle
     with pytest.raises(dre.error):
-        dre.get_state(handle, "0")
+        dre.get_state(handle, "1")
+
+
+def test_kept_sessions_hold_no_fact_between_evaluations(shipped):
+    # Element and scope rulesets keep one session each; every answer fact is retracted
+    # once its actions ran, so nothing of one inspection is left for the next.
+    for i in range(300):
+        shipped.judge({"site.kinds": ["gas_operator"], "gas.odorized": bool(i % 3), "gas.license_held": i % 2 == 0}, on=ON)
+    kept = [h for name, h in shipped._evaluator._handles.items() if not name.endswith("#final")]
+    assert kept
+    for h in kept:
+        assert json.loads(dre.get_facts(h.handle, f"k{h.session}")) == []
+
+
+def test_rulesets_whose_own_questions_are_unanswered_replay_what_durable_fired(monkeypatch):
+    engine = hazardjudge.load()
+    facts = {"site.kinds": ["gas_operator"], "gas.license_held": False}
+    first = engine.judge(facts, on=ON).model_dump_json()
+    handles = engine._evaluator._handles
+    replayed = [h for h in handles.values() if h.unanswered]
+    # Only rulesets that read none of the answered questions beyond the sector scope.
+    assert replayed and all(not set(h.own) & set(facts) for h in replayed)
+    assert all(h.own is None for name, h in handles.items() if name == "scope")
+    calls = []
+    real = dre.assert_fact
+    monkeypatch.setattr(dre, "assert_fact", lambda handle, message: calls.append(handle) or real(handle, message))
+    assert engine.judge(facts, on=ON).model_dump_json() == first
+    assert calls and not {h.handle for h in replayed} & set(calls)
+
+
+def test_a_kept_session_left_dirty_by_an_engine_error_is_replaced(monkeypatch):
+    engine = hazardjudge.load()
+    facts = {"site.kinds": ["gas_operator"], "gas.odorized": False}
+    expected = engine.judge(facts, on=ON).model_dump()
+    real = dre.retract_fact
+
+    def failing(handle, message):
+        raise dre.error("simulated")
+
+    monkeypatch.setattr(dre, "retract_fact", failing)
+    with pytest.raises(EngineError):
+        engine.judge(facts, on=ON)
+    monkeypatch.setattr(dre, "retract_fact", real)
+    # The same answers again: had the fact stayed in the kept session, it would be
+    # "already observed" and fire nothing.
+    assert engine.judge(facts, on=ON).model_dump() == expected
 
 
 def test_evaluations_where_nothing_matches_do_not_crash_on_delete(shipped):

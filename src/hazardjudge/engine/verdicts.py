@@ -51,7 +51,7 @@ def not_encoded_note(version: DocumentVersion) -> str:
 
 def select_versions(compiled: CompiledBundle, sector: str, on: dt.date) -> DocumentVersion | None:
     loc = compiled.bundle.sectors[sector]
-    for version in compiled.bundle.versions_of(loc.model.document):
+    for version in compiled.versions_of(loc.model.document):
         if version.doc.in_force(on) and version.key in compiled.documents:
             return version
     return None
@@ -131,6 +131,13 @@ class VerdictBuilder:
         if finite:
             self.memo[key] = shown
         return shown
+
+    def _doc_ref(self, version: DocumentVersion) -> DocumentRef:
+        key = ("doc", version.key)
+        ref = self.memo.get(key)
+        if ref is None:
+            ref = self.memo[key] = doc_ref(version)
+        return ref
 
     def _citations(self, version: DocumentVersion, info: TargetInfo) -> list[ClauseRef]:
         """The target's citations, its combination variants' own clauses after its own."""
@@ -299,7 +306,7 @@ class VerdictBuilder:
             named_by_caller=sector in self.named,
         )
         if applicability is Applicability.not_applicable:
-            ref = doc_ref(version) if version else None
+            ref = self._doc_ref(version) if version else None
             note = sector_model.not_applicable_note
             label = f"不适用：{note}" if note else "不适用"
             result = DocumentResult.trusted(document=ref, outcome=DocumentOutcome.not_applicable, outcome_label=label, **common)
@@ -338,7 +345,7 @@ class VerdictBuilder:
             outcome, text = DocumentOutcome.none, f"未发现{major_label}"
         common.update(results=results, gaps=list(gaps))
         result = DocumentResult.trusted(
-            document=doc_ref(version), outcome=outcome, outcome_label=text, identity_only=identity_only, **common
+            document=self._doc_ref(version), outcome=outcome, outcome_label=text, identity_only=identity_only, **common
         )
         d = version.doc
         open_ = [r.rule for r in decisive if r.outcome is Outcome.undetermined]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hazardjudge import clock
 from hazardjudge.api import Engine, load
 from hazardjudge.authoring import coverage
+from hazardjudge.engine.heap import settle
 from hazardjudge.engine.models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict, WrittenDate
 from hazardjudge.engine.verdicts import doc_ref
 from hazardjudge.engine.yamlio import load_json_text
@@ -350,7 +351,9 @@ def app_from_environment() -> FastAPI:
     import os
 
     criteria, rules = (os.environ.get(name) or None for name in BUNDLE_ENV)
-    return create_app(load(criteria, rules))
+    app = create_app(load(criteria, rules))
+    settle()  # a server process from here on: the collector leaves the loaded bundle alone
+    return app
 
 
 def serve(
@@ -381,7 +384,9 @@ def serve(
         timeout_keep_alive=5, timeout_graceful_shutdown=10,
     )
     if workers <= 1:
-        uvicorn.run(create_app(engine), **options)
+        app = create_app(engine)
+        settle()  # a server process from here on: the collector leaves the loaded bundle alone
+        uvicorn.run(app, **options)
         return
     for name, value in zip(BUNDLE_ENV, bundle):
         if value:
