@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hazardjudge import clock
 from hazardjudge.engine.answers import printable
@@ -53,6 +53,19 @@ class NoticeConfig(BaseModel):
     report_within_days: int | None = Field(None, ge=1, le=90, description="days to report the rectification plan for a major hazard")
     contact: str = Field("", max_length=200)
     template_dir: Path | None = None
+
+    @field_validator("template_dir")
+    @classmethod
+    def _templates_exist(cls, folder: Path | None) -> Path | None:
+        # A folder that is missing or holds none of the templates would silently give the
+        # packaged notice instead of the office's own.
+        if folder is None:
+            return None
+        if not folder.is_dir():
+            raise ValueError(f"模板目录不存在：{folder}")
+        if not any((folder / name).is_file() for name in FORMATS.values()):
+            raise ValueError(f"模板目录 {folder} 中没有 {'、'.join(FORMATS.values())} 中的任何一个")
+        return folder
 
 
 class NoticeItem(BaseModel):
