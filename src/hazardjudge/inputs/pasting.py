@@ -42,6 +42,8 @@ from hazardjudge.inputs.reading import MAX_SUGGESTIONS, coerce
 MAX_LINES = 5000
 MAX_XLSX_EXPANDED = 32 * 1024 * 1024
 MAX_XLSX_COLUMNS = 32
+#: parts of a workbook (a checklist's has about ten): 40,000 empty ones took openpyxl 4 s
+MAX_XLSX_ENTRIES = 200
 
 _AR = r"[0-9]{1,4}"
 _CN = r"[零〇一二两三四五六七八九十百]{1,6}"
@@ -589,9 +591,15 @@ def parse_xlsx(
     # up to the limit (a checklist has a few hundred rows and ten columns).
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
+            entries = archive.infolist()
+            expanded = sum(info.file_size for info in entries)
     except zipfile.BadZipFile:
-        expanded = 0  # not a zip at all: openpyxl says so below
+        entries, expanded = [], 0  # not a zip at all: openpyxl says so below
+    if len(entries) > MAX_XLSX_ENTRIES:
+        reader.result.problems.append(
+            Problem("paste.too_large", f"Excel 文件内含 {len(entries)} 个部件（上限 {MAX_XLSX_ENTRIES}），不是检查表", Position(source, 1, 1))
+        )
+        return reader.result
     if expanded > MAX_XLSX_EXPANDED:
         reader.result.problems.append(
             Problem("paste.too_large", f"Excel 文件解压后超过 {MAX_XLSX_EXPANDED // (1024 * 1024)} MB，不是检查表", Position(source, 1, 1))
