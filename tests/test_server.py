@@ -242,3 +242,11 @@ def test_binding_beyond_loopback_is_announced(monkeypatch, capsys, host, warned)
     server.serve(host=host, engine=__import__("hazardjudge").load())
     assert ("本机以外也能访问" in capsys.readouterr().err) is warned
     assert calls[0]["host"] == host and calls[0]["limit_concurrency"] is None
+
+
+@pytest.mark.parametrize("option", [["--request-timeout", "0"], ["--max-connections", "0"], ["--limit-concurrency", "-1"], ["--workers", "0"]])
+def test_serve_options_out_of_range_are_usage_errors(option, capsys):
+    from hazardjudge.cli import main
+
+    assert main(["serve", *option]) == 64
+    assert "须为" in capsys.readouterr().err
