@@ -250,3 +250,38 @@ def test_serve_options_out_of_range_are_usage_errors(option, capsys):
 
     assert main(["serve", *option]) == 64
     assert "须为" in capsys.readouterr().err
+
+
+def test_responses_are_not_held_back_by_nagles_algorithm():
+    """The listening socket uvicorn binds for several workers has protocol number 0, and asyncio
+    then leaves Nagle's algorithm on: each response waited 40 ms for the client's delayed ACK."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    config = uvicorn.Config(app=lambda scope, receive, send: None, http=server.protocol())
+    config.load()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as uvicorn binds it
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    client = socket.create_connection(listener.getsockname())
+    accepted, _ = listener.accept()
+
+    class Transport:
+        def get_extra_info(self, name, default=None):
+            return {"socket": accepted, "peername": accepted.getpeername(), "sockname": accepted.getsockname()}.get(name, default)
+
+        def is_closing(self):
+            return False
+
+        def close(self):
+            pass
+
+    try:
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        proto = config.http_protocol_class(config=config, server_state=ServerState(), app_state={}, _loop=asyncio.new_event_loop())
+        proto.connection_made(Transport())
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        proto._disarm()
+    finally:
+        for s in (client, accepted, listener):
+            s.close()
