@@ -27,3 +27,18 @@ def demo_copy(tmp_path: Path) -> Path:
     root = tmp_path / "bundle"
     shutil.copytree(DEMO, root)
     return root
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The number of generated fuzz cases run, per test (the lead reports it)."""
+    import json
+    import os
+    import sys
+
+    cases = getattr(sys.modules.get("strategies"), "FUZZ_CASES", None)
+    if not cases:
+        return
+    terminalreporter.write_line(f"fuzz: {sum(cases.values())} generated cases run — " + ", ".join(f"{k} {v}" for k, v in sorted(cases.items())))
+    if report := os.environ.get("HAZARDJUDGE_FUZZ_REPORT"):
+        with open(report, "w", encoding="utf-8") as f:
+            json.dump({"total": sum(cases.values()), "per_test": dict(sorted(cases.items()))}, f, ensure_ascii=False, indent=2)

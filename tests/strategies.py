@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from hypothesis import strategies as st
 
 from hazardjudge.engine.conditions import evaluate, referenced_facts
 from hazardjudge.engine.models import FactType
+
+#: generated cases run per fuzz test (tests/test_fuzz.py), reported at the end of the run (conftest.py)
+FUZZ_CASES: Counter = Counter()
 
 DATES = [dt.date(2018, 6, 30), dt.date(2018, 7, 1), dt.date(2023, 9, 20), dt.date(2023, 9, 21), dt.date(2025, 10, 31), dt.date(2025, 11, 1), dt.date(2026, 11, 22)]
 

@@ -115,3 +115,20 @@ def test_many_unknown_question_ids_are_counted_not_each_matched(shipped):
     problems = info.value.problems
     assert len(problems) == MAX_SUGGESTIONS + 1
     assert any(f"另有 {20_000 - MAX_SUGGESTIONS} 个未知的问题编号" in p.message for p in problems)
+
+
+def test_a_workbook_of_many_parts_is_refused_before_openpyxl_reads_it(shipped):
+    import io
+    import zipfile
+
+    from hazardjudge.inputs.pasting import MAX_XLSX_ENTRIES
+
+    checklist = checklists.build(shipped, dt.date(2026, 11, 1), site={"site.kinds": ["gas_operator"]})
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(checklists.to_xlsx(checklist))) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        for i in range(MAX_XLSX_ENTRIES):
+            dst.writestr(f"x/{i}", b"")
+    _, pasted = shipped.paste(out.getvalue())
+    assert [p.code for p in pasted.problems] == ["paste.too_large"] and "个部件" in pasted.problems[0].message

@@ -10,6 +10,7 @@ Exit codes (stable, documented in docs/cli.md):
 65  input data error (facts that cannot be read)
 66  input file missing or unreadable
 70  internal error (a bug: please report it with the input)
+73  an output file (-o, --junit) cannot be written
 78  bundle error (criteria/rules folders do not load)
 130 interrupted
 ==  ===========================================================
@@ -25,16 +26,17 @@ import atexit
 import gc
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
 from hazardjudge import clock
-from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Problem
+from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Position, Problem
 from hazardjudge.register import commands as register_commands
 
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
-EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CONFIG = 64, 65, 66, 70, 78
+EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_CANTCREAT, EXIT_CONFIG = 64, 65, 66, 70, 73, 78
 INPUT_FORMATS = ("yaml", "json", "lines", "csv", "tsv", "xlsx")
 VIEWS = ("findings", "full")  # hazardjudge.batch.views.VIEWS, named here so --help needs no import
 
@@ -153,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="工作进程数（每个进程各自加载规则包）")
-    serve.add_argument("--limit-concurrency", type=int, default=64, help="每个进程同时处理的连接上限，超过时返回 503")
+    serve.add_argument("--limit-concurrency", type=int, default=64, help="每个进程同时处理的请求上限，超过时返回 503 并提示稍后重试")
+    serve.add_argument("--request-timeout", type=float, default=15.0, help="一个请求（请求头和请求体）须在多少秒内发送完毕，超时返回 408 并断开")
+    serve.add_argument("--max-connections", type=int, default=1000, help="每个进程同时打开的连接上限，超过时新连接返回 503")
     _bundle_args(serve)
 
     checklist = sub.add_parser("checklist", help="生成检查表（只含适用的问题）")
@@ -242,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # user's input or bundle, never a verdict's exit code.
         _print_problems(exc.problems)
         return EXIT_CONFIG if isinstance(exc, BundleError) else EXIT_DATAERR
+    except _CannotWrite as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CANTCREAT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -258,10 +265,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             gc.enable()
 
 
+class _CannotWrite(Exception):
+    """An output file could not be written (missing folder, no permission, a directory)."""
+
+
+def _write(path: Path, content: str | bytes) -> None:
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        import errno
+
+        reason = {errno.ENOENT: "所在目录不存在", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
+                  errno.EISDIR: "这是一个目录", errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读"}.get(exc.errno, exc.strerror)
+        raise _CannotWrite(f"无法写入输出文件 {path}：{reason}") from None
+
+
 def _emit(text: str, output: Path | None) -> None:
     """Write a report to the ``-o`` file, or to stdout."""
     if output:
-        output.write_text(text, encoding="utf-8")
+        _write(output, text)
     else:
         sys.stdout.write(text)
 
@@ -300,7 +325,8 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     """
     from hazardjudge.engine.yamlio import MAX_FILE_BYTES
     from hazardjudge.inputs import observations
-    from hazardjudge.inputs.inspections import decode_text, detect, parse_date, parse_inspection
+    from hazardjudge.inputs.inspections import decode_text, detect, is_blank, parse_date, parse_inspection
+    from hazardjudge.inputs.pasting import refused
 
     try:
         if args.file == "-":
@@ -310,15 +336,24 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
         else:
             path = Path(args.file)
             if not path.is_file():
-                print(f"找不到检查记录文件：{path}", file=sys.stderr)
+                what = "不是普通文件（是目录或设备）" if path.exists() else "找不到检查记录文件"
+                print(f"{what}：{path}", file=sys.stderr)
                 return EXIT_NOINPUT
-            data, name = path.read_bytes()[: MAX_FILE_BYTES + 1], str(path)
+            try:
+                with path.open("rb") as stream:  # never more than the limit into memory
+                    data, name = stream.read(MAX_FILE_BYTES + 1), str(path)
+            except OSError as exc:
+                print(f"无法读取检查记录文件：{path}：{exc.strerror}", file=sys.stderr)
+                return EXIT_NOINPUT
         if len(data) > MAX_FILE_BYTES:
             raise InputError([Problem("input.too_large", f"输入过大（超过 {MAX_FILE_BYTES} 字节）", None)])
         on = parse_date(args.on) if args.on else None
         encoding, text = None, None
         if not (args.input_format == "xlsx" or (args.input_format is None and data[:2] == b"PK")):
             text, encoding = decode_text(data, name)
+            if is_blank(text):
+                # Judged, an empty file is 无法判定 with every question open: the wrong file, or a save that failed.
+                raise InputError([Problem("input.empty", "文件是空的，没有任何回答（是否选错了文件或保存失败？）", Position(name, 1, 1))])
         fmt = args.input_format or detect(text if text is not None else data)
         if fmt in ("yaml", "json"):
             if encoding:
@@ -338,6 +373,9 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
             answers, pasted = engine.paste(data, on=on, sectors=args.sectors, site=site, fmt=fmt, source=name)
         except InputError as exc:
             _print_problems(exc.problems)
+            return EXIT_DATAERR
+        if problems := refused(pasted):
+            _print_problems(problems)
             return EXIT_DATAERR
         for m in pasted.matches:
             if m.how == "question" and m.score < 1.0:  # close wording, not the question itself
@@ -442,8 +480,7 @@ def _notice(args: argparse.Namespace) -> int:
         _print_problems(exc.problems)
         return EXIT_DATAERR
     except ValidationError as exc:
-        for err in exc.errors():
-            print(f"通知书设置有误：{'.'.join(map(str, err['loc']))}：{err['msg']}", file=sys.stderr)
+        _print_problems(_settings_problems(exc, raw, args.config))
         return EXIT_DATAERR
     if binary:
         from hazardjudge.outputs import printing
@@ -465,21 +502,50 @@ def _notice(args: argparse.Namespace) -> int:
     return _verdict_exit(verdict)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from hazardjudge.service.app import serve
+_SETTING_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 
+
+def _settings_problems(exc, raw: dict, path: Path | None) -> list[Problem]:
+    """The notice settings' errors, without echoing what is not a setting.
+
+    ``--config /etc/shadow`` parses as a mapping of its lines: each became an "unknown key"
+    error that printed the line. A file with no known setting at all is one error; an
+    unknown key is shown only when it looks like a setting's name (a typo, worth showing).
+    """
+    from hazardjudge.engine.yamlio import position_of
+    from hazardjudge.outputs.notices import NoticeConfig
+
+    known = set(NoticeConfig.model_fields)
+    where = Position(str(path), 1, 1) if path else None
+    if raw and not known & set(map(str, raw)):
+        return [Problem("notice.config", f"这不是通知书设置文件：没有任何已知的设置项（可用：{'、'.join(sorted(known))}）", where)]
+    problems = []
+    for err in exc.errors()[:20]:
+        loc = err["loc"]
+        shown = [str(step) if isinstance(step, int) or _SETTING_KEY.fullmatch(str(step)) else "（无法显示的键）" for step in loc]
+        pos = position_of(raw, loc, where) if path else None
+        problems.append(Problem("notice.config", f"通知书设置有误：{'.'.join(shown)}：{err['msg']}", pos))
+    return problems
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from hazardjudge.service.server import serve
+
+    if min(args.workers, args.limit_concurrency, args.max_connections) < 1 or not 0 < args.request_timeout <= 3600:
+        print("--workers、--limit-concurrency、--max-connections 须为正整数，--request-timeout 须在 0 到 3600 秒之间", file=sys.stderr)
+        return EXIT_USAGE
     engine = _load(args)  # also checks the bundle before any worker starts
     if engine is None:
         return EXIT_CONFIG
-    if args.workers < 1 or args.limit_concurrency < 1:
-        print("--workers 和 --limit-concurrency 须为正整数", file=sys.stderr)
-        return EXIT_USAGE
     criteria, rules = _dirs(args)
     from hazardjudge.api import OVERLAYS_ENV
 
     # Worker processes load the bundle themselves: they read the same overlays from the environment.
     os.environ[OVERLAYS_ENV] = os.pathsep.join(str(p) for p in engine.bundle.overlay_dirs)
-    serve(args.host, args.port, engine, args.workers, (criteria, rules), args.limit_concurrency)
+    serve(
+        args.host, args.port, engine, args.workers, (criteria, rules), args.limit_concurrency,
+        args.request_timeout, args.max_connections,
+    )
     return EXIT_NONE
 
 
@@ -501,7 +567,7 @@ def _checklist(args: argparse.Namespace) -> int:
         if args.output is None:
             print("xlsx 格式需要用 -o 指定输出文件", file=sys.stderr)
             return EXIT_USAGE
-        args.output.write_bytes(checklists.to_xlsx(checklist))
+        _write(args.output, checklists.to_xlsx(checklist))
         return EXIT_NONE
     text = checklists.RENDERERS[args.format](checklist)
     _emit(text, args.output)
@@ -710,7 +776,7 @@ def _test(args: argparse.Namespace) -> int:
     if args.junit:
         from hazardjudge.authoring.testing import junit_xml
 
-        args.junit.write_text(junit_xml(results), encoding="utf-8")
+        _write(args.junit, junit_xml(results))
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return EXIT_MAJOR if failed else EXIT_NONE
 

@@ -540,6 +540,18 @@ def _load_criteria(bundle: Bundle, cdir: Path, problems: list[Problem], layer: L
                 )
         bundle.documents[doc.key] = DocumentVersion(doc, loc, clauses)
 
+    # A version said to be replaced must be one the bundle holds: a typo would leave the
+    # history the verdicts and `diff` rely on pointing nowhere.
+    for version in bundle.documents.values():
+        for i, key in enumerate(version.doc.supersedes):
+            if key not in bundle.documents:
+                problems.append(
+                    Problem(
+                        "criteria.unknown_supersedes", f"supersedes 中的 {key} 不是 criteria 中的文件版本",
+                        version.located.pos("supersedes", i), suggest(key, bundle.documents),
+                    )
+                )
+
 
 def _check_tiling(bundle: Bundle, problems: list[Problem]) -> None:
     # Versions of one document must tile time: an overlap makes "the version in

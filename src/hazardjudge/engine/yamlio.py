@@ -9,6 +9,7 @@ outright: they buy authors little and are the vector for alias bombs.
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -234,15 +235,20 @@ def load_json_text(text: str, name: str) -> Any:
 
 def read_text(path: Path) -> str:
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise InputError([Problem("input.unreadable", f"无法读取文件：{exc.strerror}", Position(str(path), 1, 1))]) from None
-    if size > MAX_FILE_BYTES:
+    if not stat.S_ISREG(info.st_mode):
+        # A folder, or a device such as /dev/zero whose size says 0 and whose reading never ends.
+        raise InputError([Problem("input.not_a_file", "不是普通文件（是目录或设备）", Position(str(path), 1, 1))])
+    if info.st_size > MAX_FILE_BYTES:
         raise InputError(
-            [Problem("input.too_large", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）", Position(str(path), 1, 1))]
+            [Problem("input.too_large", f"文件过大（{info.st_size} 字节，上限 {MAX_FILE_BYTES} 字节）", Position(str(path), 1, 1))]
         )
     try:
         return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError([Problem("input.unreadable", f"无法读取文件：{exc.strerror}", Position(str(path), 1, 1))]) from None
     except UnicodeDecodeError as exc:
         raise InputError(
             [Problem("input.encoding", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", Position(str(path), 1, 1))]

@@ -41,6 +41,9 @@ META_LABELS = {"检查表编号": "checklist", "检查日期": "date", "判定�
 _TABLE_STARTS = tuple(label + sep for label in (CHECKLIST_FIRST_HEADER, *META_LABELS) for sep in (",", "\t"))
 
 
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def decode_text(data: bytes, name: str = "<输入>") -> tuple[str, str | None]:
     """The text of pasted or saved bytes, and the encoding's name when it was not UTF-8.
 
@@ -48,21 +51,32 @@ def decode_text(data: bytes, name: str = "<输入>") -> tuple[str, str | None]:
     and "Unicode text" as UTF-16 with a byte-order mark; read as UTF-8 with replacement
     characters those files became unrecognised lines and a silent 无法判定.
     """
+    decoded = None
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
-            return data.decode("utf-16"), "UTF-16"
+            decoded = data.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError:
             pass
     else:
-        try:
-            return data.decode("utf-8-sig"), None
-        except UnicodeDecodeError:
-            pass
-        try:
-            return data.decode("gb18030"), "GB18030（GBK）"
-        except UnicodeDecodeError:
-            pass
-    raise InputError([Problem("input.encoding", "无法识别文件的文字编码（支持 UTF-8、GBK/GB18030、带 BOM 的 UTF-16）", Position(name, 1, 1))])
+        for codec, label in (("utf-8-sig", None), ("gb18030", "GB18030（GBK）")):
+            try:
+                decoded = data.decode(codec), label
+                break
+            except UnicodeDecodeError:
+                pass
+    if decoded is None:
+        raise InputError([Problem("input.encoding", "无法识别文件的文字编码（支持 UTF-8、GBK/GB18030、带 BOM 的 UTF-16）", Position(name, 1, 1))])
+    # Many binary files (images, archives, programs) decode as UTF-8 or GB18030 all the same;
+    # their control characters, which no typed or pasted text holds, tell them apart.
+    if (m := _BINARY.search(decoded[0])) is not None:
+        line = decoded[0].count("\n", 0, m.start()) + 1
+        raise InputError([Problem("input.binary", "文件含有控制字符，是二进制文件而不是文字检查记录", Position(name, line, 1))])
+    return decoded
+
+
+def is_blank(text: str) -> bool:
+    """Nothing but blank lines and ``#`` comments: no answer at all."""
+    return not any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.lstrip("\ufeff").splitlines())
 
 
 def detect(data: bytes | str) -> str:

@@ -36,12 +36,14 @@ from hazardjudge.engine.vocabulary import Vocabulary
 from hazardjudge.errors import InputError, Position, Problem, suggest
 from hazardjudge.inputs import observations
 from hazardjudge.inputs.checklists import CSV_HEADER, INSTRUCTIONS, NOTE_LABEL, Checklist, help_line
-from hazardjudge.inputs.inspections import META_LABELS, decode_text, detect, parse_date
-from hazardjudge.inputs.reading import coerce
+from hazardjudge.inputs.inspections import META_LABELS, decode_text, detect, is_blank, parse_date
+from hazardjudge.inputs.reading import MAX_SUGGESTIONS, coerce
 
 MAX_LINES = 5000
 MAX_XLSX_EXPANDED = 32 * 1024 * 1024
 MAX_XLSX_COLUMNS = 32
+#: parts of a workbook (a checklist's has about ten): 40,000 empty ones took openpyxl 4 s
+MAX_XLSX_ENTRIES = 200
 
 _AR = r"[0-9]{1,4}"
 _CN = r"[零〇一二两三四五六七八九十百]{1,6}"
@@ -124,6 +126,15 @@ class Pasted:
     #: the date and sectors to judge with (set by :meth:`Engine.paste`: options, else the metadata)
     on: dt.date | None = None
     sectors: list[str] | None = None
+
+
+#: problems that mean nothing of the input was read (not one line or row left unread): the
+#: whole input is refused, never judged as if it were an empty checklist (无法判定)
+REFUSING = frozenset({"paste.empty", "paste.too_long", "paste.too_large", "paste.xlsx", "paste.table", "input.encoding", "input.binary"})
+
+
+def refused(pasted: Pasted) -> list[Problem]:
+    return [p for p in pasted.problems if p.code in REFUSING]
 
 
 @dataclass
@@ -238,6 +249,7 @@ class Reader:
         self.numbering: Checklist | None = None
         self.refusal: str | None = None
         self.ambiguous: list[str] = []
+        self.suggested = 0
 
     # ------------------------------------------------------------- first pass
 
@@ -359,7 +371,10 @@ class Reader:
             self.result.problems.append(Problem("paste.ambiguous_question", f"“{key.strip()[:40]}”可能对应多个问题：{options}；请写问题编号", pos))
             return
         if resolved is None:
-            hint = suggest(key.strip(), list(self.facts) + list(self.by_question))
+            # Each suggestion compares the key with every id and question (~2 ms): 4,000 unknown
+            # rows took 8 s. The first ones get a hint; every one is still reported.
+            self.suggested += 1
+            hint = suggest(key.strip(), list(self.facts) + list(self.by_question)) if self.suggested <= MAX_SUGGESTIONS else None
             self.result.problems.append(Problem("paste.unknown_question", f"无法对应到任何问题：“{text.strip()[:80]}”", pos, hint))
             return
         self._read(*resolved, raw, line, text)
@@ -469,12 +484,50 @@ def parse_table(
         reader.result.problems.append(problem)
         return reader.result
     try:
-        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter))
+        rows = _table_rows(list(io.StringIO(text.lstrip("\ufeff"), newline="")), delimiter, reader)
     except csv.Error as exc:
         reader.result.problems.append(Problem("paste.table", f"表格格式无法读取：{exc}", Position(source, 1, 1)))
         return reader.result
     _read_rows(reader, rows)
     return reader.finish(checklist, default, rebuild)
+
+
+#: unclosed quotes reported before the rest of a table is given up (each costs a re-read of the rest)
+MAX_UNCLOSED_QUOTES = 10
+
+
+def _table_rows(lines: list[str], delimiter: str, reader: Reader) -> list[list[str]]:
+    """The rows of CSV/TSV lines, one per line where no cell spans lines.
+
+    A quote opened and never closed makes the csv module read every following line into
+    that one cell, silently. Such a row, running to the end with an odd number of quotes,
+    is reported and skipped, and reading goes on from the next line; an empty row keeps
+    its place so that the line numbers reported for the rows after it stay right.
+    """
+    rows: list[list[str]] = []
+    offset = 0  # lines before the part being read
+    for _ in range(MAX_UNCLOSED_QUOTES + 1):
+        rest = lines[offset:]
+        parsed = csv.reader(rest, delimiter=delimiter)
+        start = 1
+        for row in parsed:
+            end = parsed.line_num
+            if end == len(rest) and end > start and "".join(rest[start - 1 :]).count('"') % 2:
+                break
+            rows.append(row)
+            start = end + 1
+        else:
+            return rows
+        at = offset + start
+        reader.result.problems.append(
+            Problem("paste.unclosed_quote", f"第 {at} 行的引号没有闭合，这一行未采用：“{lines[at - 1].strip()[:80]}”", Position(reader.source, at, 1))
+        )
+        rows.append([])
+        offset = at
+    reader.result.problems.append(
+        Problem("paste.unclosed_quote", f"引号没有闭合的行超过 {MAX_UNCLOSED_QUOTES} 处，第 {offset + 1} 行起未采用", Position(reader.source, offset + 1, 1))
+    )
+    return rows
 
 
 def _cell(value: Any) -> str:
@@ -540,9 +593,15 @@ def parse_xlsx(
     # up to the limit (a checklist has a few hundred rows and ten columns).
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
+            entries = archive.infolist()
+            expanded = sum(info.file_size for info in entries)
     except zipfile.BadZipFile:
-        expanded = 0  # not a zip at all: openpyxl says so below
+        entries, expanded = [], 0  # not a zip at all: openpyxl says so below
+    if len(entries) > MAX_XLSX_ENTRIES:
+        reader.result.problems.append(
+            Problem("paste.too_large", f"Excel 文件内含 {len(entries)} 个部件（上限 {MAX_XLSX_ENTRIES}），不是检查表", Position(source, 1, 1))
+        )
+        return reader.result
     if expanded > MAX_XLSX_EXPANDED:
         reader.result.problems.append(
             Problem("paste.too_large", f"Excel 文件解压后超过 {MAX_XLSX_EXPANDED // (1024 * 1024)} MB，不是检查表", Position(source, 1, 1))
@@ -582,6 +641,8 @@ def parse(
             data, encoding = decode_text(data, source)
         except InputError as exc:
             return Pasted(problems=list(exc.problems))  # nothing readable: reported, nothing answered
+    if isinstance(data, str) and is_blank(data):
+        return Pasted(problems=[Problem("paste.empty", "内容是空的，没有任何回答", Position(source, 1, 1))])
     fmt = fmt or detect(data)
     if fmt == "xlsx":
         if isinstance(data, str):

@@ -110,6 +110,20 @@ class NoticeConfig(BaseModel):
         return value
 
 
+    @field_validator("template_dir")
+    @classmethod
+    def _templates_exist(cls, folder: Path | None) -> Path | None:
+        # A folder that is missing or holds none of the templates would silently give the
+        # packaged notice instead of the office's own.
+        if folder is None:
+            return None
+        if not folder.is_dir():
+            raise ValueError(f"模板目录不存在：{folder}")
+        if not any((folder / name).is_file() for name in FORMATS.values()):
+            raise ValueError(f"模板目录 {folder} 中没有 {'、'.join(FORMATS.values())} 中的任何一个")
+        return folder
+
+
 class ItemClause(BaseModel):
     """One clause a line of the notice rests on, with its own remark when not checked word for word."""
 

@@ -21,12 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hazardjudge import clock
 from hazardjudge.api import Engine, load
 from hazardjudge.authoring import coverage
-from hazardjudge.engine.heap import settle
 from hazardjudge.engine.models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict, WrittenDate
 from hazardjudge.engine.verdicts import doc_ref
 from hazardjudge.engine.yamlio import load_json_text
 from hazardjudge.errors import InputError, Problem
 from hazardjudge.inputs import checklists
+from hazardjudge.inputs.pasting import refused
 from hazardjudge.outputs import notices
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -232,6 +232,8 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
             return JudgeResponse(verdict=engine.judge(answers, on=on, sectors=req.sectors, general_hazards=req.general_hazards))
         # A pasted checklist's own date and sectors apply unless the request gives them.
         answers, pasted = engine.paste(req.text, on=req.date, sectors=req.sectors, site=_site(req.site_kinds))
+        if problems := refused(pasted):
+            raise InputError(problems)
         hazards = pasted.general_hazards + req.general_hazards
         return JudgeResponse(
             verdict=engine.judge(answers, on=pasted.on or on, sectors=pasted.sectors, general_hazards=hazards),
@@ -340,55 +342,3 @@ def _documents(engine: Engine) -> list[DocumentOut]:
             )
         )
     return out
-
-
-#: read by app_from_environment() in each worker process: the bundle folders to load
-BUNDLE_ENV = ("HAZARDJUDGE_CRITERIA", "HAZARDJUDGE_RULES")
-
-
-def app_from_environment() -> FastAPI:
-    """The app for one worker process (uvicorn's factory): each loads the bundle itself."""
-    import os
-
-    criteria, rules = (os.environ.get(name) or None for name in BUNDLE_ENV)
-    app = create_app(load(criteria, rules))
-    settle()  # a server process from here on: the collector leaves the loaded bundle alone
-    return app
-
-
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    engine: Engine | None = None,
-    workers: int = 1,
-    bundle: tuple[str | None, str | None] = (None, None),
-    limit_concurrency: int = 64,
-) -> None:
-    """Serve on ``host:port``.
-
-    One process holds one engine (the C core holds the GIL, so threads add no speed): more
-    workers are processes, each loading the bundle, sharing nothing. Beyond
-    ``limit_concurrency`` open connections a worker answers 503 instead of queueing without
-    bound; idle keep-alive connections close after 5 s; on shutdown requests in flight get
-    10 s to finish.
-    """
-    import os
-    import sys
-
-    import uvicorn
-
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"注意：服务监听 {host}，本机以外也能访问；本服务没有登录和权限控制。", file=sys.stderr)
-    options = dict(
-        host=host, port=port, log_level="info", server_header=False, limit_concurrency=limit_concurrency,
-        timeout_keep_alive=5, timeout_graceful_shutdown=10,
-    )
-    if workers <= 1:
-        app = create_app(engine)
-        settle()  # a server process from here on: the collector leaves the loaded bundle alone
-        uvicorn.run(app, **options)
-        return
-    for name, value in zip(BUNDLE_ENV, bundle):
-        if value:
-            os.environ[name] = str(value)
-    uvicorn.run("hazardjudge.service.app:app_from_environment", factory=True, workers=workers, **options)
