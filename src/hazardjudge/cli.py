@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
 from hazardjudge import clock
-from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Position, Problem
+from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Position, Problem, validation_message_zh
 from hazardjudge.register import commands as register_commands
 
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
@@ -524,7 +524,7 @@ def _settings_problems(exc, raw: dict, path: Path | None) -> list[Problem]:
         loc = err["loc"]
         shown = [str(step) if isinstance(step, int) or _SETTING_KEY.fullmatch(str(step)) else "（无法显示的键）" for step in loc]
         pos = position_of(raw, loc, where) if path else None
-        problems.append(Problem("notice.config", f"通知书设置有误：{'.'.join(shown)}：{err['msg']}", pos))
+        problems.append(Problem("notice.config", f"通知书设置有误：{'.'.join(shown)}：{validation_message_zh(err)}", pos))
     return problems
 
 

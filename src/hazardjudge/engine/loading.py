@@ -55,7 +55,7 @@ from hazardjudge.engine.models import (
 from hazardjudge.engine.vocabulary import Vocabulary
 from hazardjudge.engine.vocabulary import build as build_vocabulary
 from hazardjudge.engine.yamlio import load_yaml_file, position_of
-from hazardjudge.errors import BundleError, InputError, Position, Problem, suggest
+from hazardjudge.errors import BundleError, InputError, Position, Problem, suggest, validation_message_zh
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -320,7 +320,7 @@ def _validation_problems(exc: ValidationError, raw: Any, path: Path, model: type
         elif err["type"] == "missing":
             message = f"缺少必填的键 {loc[-1]!r}"
         else:
-            message = err["msg"]
+            message = validation_message_zh(err)
         where = ".".join(str(s) for s in walk)
         out.append(Problem(f"schema.{err['type']}", f"{where}: {message}" if where else message, pos, hint))
     return out

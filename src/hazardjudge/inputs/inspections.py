@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from hazardjudge.engine.models import Inspection
 from hazardjudge.engine.normalising import parse_date_text
 from hazardjudge.engine.yamlio import LocDict, load_json_text, load_yaml_text
-from hazardjudge.errors import InputError, Position, Problem
+from hazardjudge.errors import InputError, Position, Problem, validation_message_zh
 from hazardjudge.inputs import observations
 
 STRUCTURED_KEYS = {"facts", "date", "sectors", "unit", "general_hazards", "checklist", "site", "questions", "notes"}
@@ -155,7 +155,7 @@ def inspection_from_data(data: Any, name: str = "<stdin>", text: str = "") -> In
         problems = []
         for err in exc.errors():
             where = ".".join(str(s) for s in err["loc"])
-            problems.append(Problem("input.invalid", f"{where}：{err['msg']}", Position(name, 1, 1)))
+            problems.append(Problem("input.invalid", f"{where}：{validation_message_zh(err)}", Position(name, 1, 1)))
         raise InputError(problems) from None
     positions = located if located else _json_positions(text, list(facts), name)
     if not isinstance(unit, dict):

@@ -31,7 +31,7 @@ from hazardjudge.engine.models import (
 )
 from hazardjudge.engine.normalising import parse_date_text
 from hazardjudge.engine.yamlio import position_of
-from hazardjudge.errors import InputError, Position, Problem, suggest
+from hazardjudge.errors import InputError, Position, Problem, suggest, validation_message_zh
 
 if TYPE_CHECKING:
     from hazardjudge.engine.answers import Answers
@@ -73,7 +73,7 @@ def _messages(exc: ValidationError) -> list[tuple[tuple, str]]:
         elif kind == "model_type":
             msg = "每条一般隐患必须是映射（description、location、photo、deadline、category），或一段文字"
         else:
-            msg = f"一般隐患的{label}有误：{err['msg']}"
+            msg = f"一般隐患的{label}有误：{validation_message_zh(err)}"
         out.append((loc, msg))
     return out
 

@@ -263,6 +263,8 @@ _FIELD_ZH = {
 
 
 def _validation_zh(err: dict) -> str:
+    from hazardjudge.errors import validation_message_zh
+
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "string_too_short":
         return "不能为空"
@@ -270,7 +272,7 @@ def _validation_zh(err: dict) -> str:
         return f"过长（最多 {ctx.get('max_length')} 个字符）"
     if kind in ("greater_than_equal", "less_than_equal"):
         return f"超出范围（{ctx.get('ge', ctx.get('le'))}）"
-    return f"取值无效（{err['msg']}）"
+    return validation_message_zh(err)
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from hazardjudge.authoring import coverage
 from hazardjudge.engine.models import MAX_GENERAL_HAZARDS, DocumentRef, GeneralHazard, Verdict, WrittenDate
 from hazardjudge.engine.verdicts import doc_ref
 from hazardjudge.engine.yamlio import load_json_text
-from hazardjudge.errors import InputError, Problem
+from hazardjudge.errors import InputError, Problem, validation_message_zh
 from hazardjudge.inputs import checklists
 from hazardjudge.inputs.pasting import refused
 from hazardjudge.outputs import notices
@@ -144,7 +144,7 @@ PAGE_HEADERS = {
 
 
 def _validation_problems(errors: list[dict]) -> list[dict[str, Any]]:
-    return [{"code": "request.invalid", "message": f"{'.'.join(map(str, e['loc']))}：{e['msg']}"} for e in errors]
+    return [{"code": "request.invalid", "message": f"{'.'.join(map(str, e['loc']))}：{validation_message_zh(e)}"} for e in errors]
 
 
 class StrictJSONRoute(APIRoute):
