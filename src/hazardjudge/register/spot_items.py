@@ -109,8 +109,9 @@ def parse_pairs(pairs: list[str]) -> dict[str, Answer]:
     return out
 
 
-def parse_mapping(data: object) -> dict[str, Answer]:
-    """An answers file's content: a mapping of item number or key to answer."""
+def pairs_of_mapping(data: object) -> list[str]:
+    """An answers file's content (a mapping of item number or key to answer) as ``N=answer`` pairs for :func:`parse_pairs`."""
     if not isinstance(data, dict):
         raise InvalidInput.one("register.spot_file", "抽查结果文件须是“编号或代码: 是/否/未查明”的映射")
-    return parse_pairs([f"{k}={'未查明' if v is None else ('是' if v is True else '否' if v is False else v)}" for k, v in data.items()])
+    # YAML reads 是/否 as text but yes/no/true/false as booleans, and an empty value as null.
+    return [f"{k}={'未查明' if v is None else ('是' if v is True else '否' if v is False else v)}" for k, v in data.items()]
