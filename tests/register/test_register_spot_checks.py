@@ -72,6 +72,9 @@ def test_answers_are_parsed_three_valued():
         spot_items.parse_pairs(["8=是"])
     with pytest.raises(InvalidInput, match="两次"):
         spot_items.parse_pairs(["1=是", "principal_not_studying=否"])
+    # The API takes what the user sees too: item numbers and 是/否/未查明.
+    given = SpotCheckIn(unit_id=1, checked_on=D(2026, 11, 1), inspectors=ZHANG, answers={"1": "是", 5: "否", "no_drills": "未查明"})
+    assert given.answers == {KEYS[0]: Y, KEYS[4]: N, KEYS[6]: U}
 
 
 # --------------------------------------------------------------------------- migration 0002

@@ -111,6 +111,22 @@ class SpotCheckIn(_In):
     remarks: str | None = Field(None, max_length=_TEXT)
     inspection_id: int | None = Field(None, description="the inspection the spot check was made during, if any")
 
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _words(cls, value: Any) -> Any:
+        # Item numbers ("5") become keys and 是/否/未查明 become answers, so a form or an API
+        # client may send what the user sees; an unknown key is left for the register to refuse.
+        from hazardjudge.register import spot_items
+
+        if not isinstance(value, dict):
+            return value
+        items, out = spot_items.load(), {}
+        for ref, answer in value.items():
+            key = items.item(ref).key if str(ref).strip().isdigit() else str(ref).strip()
+            word = spot_items.ANSWER_WORDS.get(str(answer).strip().lower()) if isinstance(answer, str) else None
+            out[key] = word or answer
+        return out
+
 
 class FileIn(_In):
     filename: str = Field(min_length=1, max_length=255)
