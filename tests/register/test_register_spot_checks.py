@@ -370,3 +370,13 @@ def test_spot_checks_through_the_cli(cli, tmp_path, monkeypatch):
     assert [ws.cell(row=head + i, column=2).value for i in range(1, 9)] == [1, 1, 0, 0, 0, 0, 0, 0]  # back to record 1
     code, _, err = cli("register", "spotcheck", "list", "--month", "2026-13")
     assert code == 64 and "月份" in err
+
+
+def test_an_area_name_is_never_a_formula_in_the_xlsx(reg, boss):
+    unit = reg.add_unit(boss, UnitIn(name="某厂", town="=HYPERLINK(\"http://x\")", village="村", sector="@sum(1)")).id
+    _check(reg, boss, unit, D(2026, 11, 5), Y)
+    wb = load_workbook(io.BytesIO(reports.render(reg, boss, "dispatch", 2026, 11, "xlsx")))
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)

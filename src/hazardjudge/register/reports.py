@@ -367,7 +367,8 @@ def dispatch_xlsx(table: DispatchTable) -> bytes:
         ws.append([_title("dispatch", table.year, table.month)])
         ws["A1"].font = Font(bold=True, size=14)
         ws.append([f"累计至 {table.as_of:%Y年%m月%d日}（单位：个）"])
-        heading = [*(line.label for line in lines), "合计"]
+        # Area and sector names are user text: never a formula.
+        heading = [*(_xlsx_cell(line.label) for line in lines), "合计"]
         ws.append(["总体情况", *heading])
         for i, label in enumerate(DISPATCH_ROWS):
             ws.append([f"{i + 1}. {label}", *(line.counts[i] for line in lines), table.total.counts[i]])
