@@ -1065,15 +1065,6 @@ def _unit_out(u: Unit) -> UnitOut:
                    village=u.village, sector=u.sector, voided=u.voided_at is not None, version=u.version)
 
 
-def _inspection_out(row: Inspection, hazard_ids: list[int]) -> InspectionOut:
-    return InspectionOut(
-        id=row.id, unit_id=row.unit_id, unit_name=row.unit.name, inspected_on=row.inspected_on, origin=row.origin,
-        inspectors=row.inspectors, location=row.location, source=row.source, source_name=row.source_name, remarks=row.remarks,
-        facts=row.facts, sectors=row.sectors, verdict_ids=[v.id for v in row.verdicts], hazard_ids=hazard_ids,
-        attachments=[AttachmentOut.model_validate(a) for a in row.attachments if a.voided_at is None], voided=row.voided_at is not None,
-    )
-
-
 def _spot_check_out(row: SpotCheck) -> SpotCheckOut:
     given = {a.item: a.answer for a in row.answers}
     answers = [
@@ -1087,6 +1078,15 @@ def _spot_check_out(row: SpotCheck) -> SpotCheckOut:
         checked_on=row.checked_on, inspectors=row.inspectors, answers=answers,
         findings=sum(a.answer is Answer.yes for a in answers), unknown=sum(a.answer is Answer.unknown for a in answers),
         remarks=row.remarks, inspection_id=row.inspection_id, voided=row.voided_at is not None, void_reason=row.void_reason,
+    )
+
+
+def _inspection_out(row: Inspection, hazard_ids: list[int]) -> InspectionOut:
+    return InspectionOut(
+        id=row.id, unit_id=row.unit_id, unit_name=row.unit.name, inspected_on=row.inspected_on, origin=row.origin,
+        inspectors=row.inspectors, location=row.location, source=row.source, source_name=row.source_name, remarks=row.remarks,
+        facts=row.facts, sectors=row.sectors, verdict_ids=[v.id for v in row.verdicts], hazard_ids=hazard_ids,
+        attachments=[AttachmentOut.model_validate(a) for a in row.attachments if a.voided_at is None], voided=row.voided_at is not None,
     )
 
 
