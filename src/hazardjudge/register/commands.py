@@ -285,6 +285,7 @@ def _guarded(fn) -> int:
 _FIELD_ZH = {
     "name": "名称", "description": "隐患描述", "filename": "文件名", "responsible": "责任", "measures": "措施", "funds": "资金",
     "time_limit": "时限", "plan": "预案", "deadline_days": "整改期限天数", "certificate": "执法证号", "credit_code": "统一社会信用代码",
+    "remarks": "备注", "inspectors": "检查人员",
 }
 
 
