@@ -19,12 +19,14 @@ def test_the_installed_register_migrates_and_reports(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "hazardjudge/register/migrations/versions/0001_initial_register_schema.py" in names
     assert "hazardjudge/register/templates/dispatch.html.j2" in names
+    assert "hazardjudge/register/migrations/versions/0002_spot_checks.py" in names
+    assert "hazardjudge/register/spot_check_items.yaml" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "HAZARDJUDGE_DB": f"sqlite:///{tmp_path / 'r.sqlite3'}", "HAZARDJUDGE_USER": "admin",
            "HAZARDJUDGE_PASSWORD": "admin-pass-1", "PYTHONPATH": str(site)}
     script = "import sys; from hazardjudge.cli import main; sys.exit(main(sys.argv[1:]))"
-    for argv in (["register", "init"], ["register", "report", "--month", "2026-11"]):
+    for argv in (["register", "init"], ["register", "spotcheck", "items"], ["register", "report", "--month", "2026-11"]):
         run = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, cwd=tmp_path, env=env)
         assert run.returncode == 0, run.stderr
     assert "月度调度表" in run.stdout

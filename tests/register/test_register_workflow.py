@@ -26,6 +26,7 @@ from hazardjudge.register import (
     Origin,
     PermissionDenied,
     Role,
+    SpotCheckIn,
     Status,
     UnitIn,
     WorkflowError,
@@ -333,6 +334,7 @@ def test_every_write_is_refused_to_every_role_the_table_does_not_allow(reg, boss
         "hazard.dual_report": lambda a: reg.dual_report(a, h.id, "department", "某局", D(2026, 11, 21)),
         "hazard.add": lambda a: reg.add_hazard(a, HazardIn(unit_id=unit, grade=Grade.general, found_on=D(2026, 11, 1), description="x", origin=Origin.self_check)),
         "inspection.record": lambda a: reg.record(a, InspectionIn(unit_id=unit, inspected_on=D(2026, 11, 1), origin=Origin.self_check)),
+        "spot_check.record": lambda a: reg.record_spot_check(a, SpotCheckIn(unit_id=unit, checked_on=D(2026, 11, 1), inspectors=[InspectorIn(name="张三", certificate="1")])),
     }
     assert set(writes) == set(PERMISSIONS) - {"read"}
     actors = {Role.inspector: setup["insp"], Role.enterprise: setup["ent"], Role.viewer: setup["view"]}

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 # and must not pay for importing SQLAlchemy, Alembic and argon2 when it records nothing.
 _WHERE = {
     **dict.fromkeys(["RegisterError", "AuthenticationError", "PermissionDenied", "NotFound", "WorkflowError", "ConflictError", "InvalidInput"], "errors"),
-    **dict.fromkeys(["Role", "Status", "Grade", "Origin", "Source", "ROLE_ZH", "STATUS_ZH", "GRADE_ZH", "ORIGIN_ZH"], "models"),
+    **dict.fromkeys(["Role", "Status", "Grade", "Origin", "Source", "Answer", "ANSWER_ZH", "ROLE_ZH", "STATUS_ZH", "GRADE_ZH", "ORIGIN_ZH"], "models"),
     **dict.fromkeys(["Register", "PERMISSIONS", "ACTION_ZH", "MAX_ATTACHMENT_BYTES"], "store"),
     **dict.fromkeys([
         "Actor", "UserOut", "UnitIn", "UnitOut", "InspectorIn", "InspectionIn", "InspectionOut", "VerdictOut", "Recorded",
         "HazardIn", "HazardUpdate", "HazardFilter", "HazardOut", "HazardDetail", "Page", "FileIn", "AttachmentOut",
         "ReviewOut", "EvidenceOut", "SupervisionOut", "DualReportOut", "SuspensionOut", "AuditOut",
+        "SpotCheckIn", "SpotCheckOut", "SpotAnswerOut",
     ], "views"),
 }
 __all__ = sorted(_WHERE)
@@ -48,7 +49,19 @@ if TYPE_CHECKING:
         RegisterError,
         WorkflowError,
     )
-    from hazardjudge.register.models import GRADE_ZH, ORIGIN_ZH, ROLE_ZH, STATUS_ZH, Grade, Origin, Role, Source, Status
+    from hazardjudge.register.models import (
+        ANSWER_ZH,
+        GRADE_ZH,
+        ORIGIN_ZH,
+        ROLE_ZH,
+        STATUS_ZH,
+        Answer,
+        Grade,
+        Origin,
+        Role,
+        Source,
+        Status,
+    )
     from hazardjudge.register.store import ACTION_ZH, MAX_ATTACHMENT_BYTES, PERMISSIONS, Register
     from hazardjudge.register.views import (
         Actor,
@@ -68,6 +81,9 @@ if TYPE_CHECKING:
         Page,
         Recorded,
         ReviewOut,
+        SpotAnswerOut,
+        SpotCheckIn,
+        SpotCheckOut,
         SupervisionOut,
         SuspensionOut,
         UnitIn,

@@ -187,6 +187,32 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--inspection", action="store_true", help="作废的是检查记录（连同由它登记的隐患）")
     p.add_argument("--version", type=int)
 
+    p = rs.add_parser("spotcheck", help="抽查检查企业自查自改情况：登记（add）、列出（list）、作废（void）、抽查内容（items）")
+    ss = p.add_subparsers(dest="spotcheck_command", required=True, parser_class=type(reg))
+    q = ss.add_parser("add", help="登记一次抽查检查（检查人员、督办负责人）；未填的项登记为“未查明”",
+                      description="每项填 是（存在该问题）、否（不存在）或 未查明，如 --item 1=是 --item 5=否；"
+                                  "也可用 --answers 文件（YAML 或 JSON，如 {1: 是, 5: 否}）。编号见 register spotcheck items。")
+    _db_args(q)
+    q.add_argument("--unit", type=int, required=True, help="单位编号")
+    q.add_argument("--on", type=_date, help="抽查日期（默认今天）")
+    q.add_argument("--inspector", action="append", default=[], metavar="姓名:执法证号", required=True, help="检查人员（至少一人，可重复）")
+    q.add_argument("--item", action="append", default=[], metavar="编号=是|否|未查明", help="一项抽查结果（可重复；编号 1–7 或代码）")
+    q.add_argument("--answers", type=Path, help="抽查结果文件（YAML 或 JSON：编号或代码 → 是/否/未查明）")
+    q.add_argument("--remarks", help="备注")
+    q.add_argument("--inspection", type=int, help="同时进行的检查记录编号（可选）")
+    q = ss.add_parser("list", help="列出抽查记录")
+    _db_args(q)
+    q.add_argument("--month", help="只列该月的（如 2026-11）")
+    q.add_argument("--unit", type=int)
+    q.add_argument("--voided", action="store_true", help="包括已作废的")
+    q.add_argument("--format", choices=("text", "json"), default="text")
+    q = ss.add_parser("void", help="作废误录的抽查记录，须写明原因；记录不删除")
+    _db_args(q)
+    q.add_argument("id", type=int)
+    q.add_argument("--reason", required=True)
+    q = ss.add_parser("items", help="列出抽查内容（编号、代码、调度表中的行）")
+    q.add_argument("--format", choices=("text", "json"), default="text")
+
     p = rs.add_parser("report", help="报表：月度调度表（dispatch）、排查表（inspections）、台账导出（export）")
     _db_args(p)
     p.add_argument("--month", required=True, help="月份，如 2026-11（累计到该月月底）")
@@ -259,6 +285,7 @@ def _guarded(fn) -> int:
 _FIELD_ZH = {
     "name": "名称", "description": "隐患描述", "filename": "文件名", "responsible": "责任", "measures": "措施", "funds": "资金",
     "time_limit": "时限", "plan": "预案", "deadline_days": "整改期限天数", "certificate": "执法证号", "credit_code": "统一社会信用代码",
+    "remarks": "备注", "inspectors": "检查人员",
 }
 
 
@@ -463,14 +490,123 @@ def _void(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _month(text: str) -> tuple[int, int]:
+    try:
+        year, month = (int(x) for x in text.split("-"))
+        dt.date(year, month, 1)
+    except ValueError:
+        raise _Usage(f"月份“{text}”无法识别，请写成 2026-11 的形式") from None
+    return year, month
+
+
+def _inspectors(given: list[str]) -> list[Any]:
+    from hazardjudge.register.views import InspectorIn
+
+    out = []
+    for item in given:
+        name, sep, cert = item.replace("：", ":").partition(":")
+        if not sep or not name.strip() or not cert.strip():
+            raise _Usage(f"检查人员“{item}”须写成 姓名:执法证号")
+        out.append(InspectorIn(name=name, certificate=cert))
+    return out
+
+
+def _spotcheck(args: argparse.Namespace) -> int:
+    return _SPOT_COMMANDS[args.spotcheck_command](args)
+
+
+def _spot_answers(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--answers FILE`` then ``--item`` pairs; an item given in both is refused. None: the file is missing."""
+    import yaml
+
+    from hazardjudge.register import spot_items
+    from hazardjudge.register.errors import InvalidInput
+
+    pairs: list[str] = []
+    if args.answers is not None:
+        if not args.answers.is_file():
+            return None
+        text = args.answers.read_text(encoding="utf-8")
+        try:
+            data = json.loads(text) if args.answers.suffix.lower() == ".json" else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise InvalidInput.one("register.spot_file", f"抽查结果文件 {args.answers} 无法读取：{exc}") from None
+        pairs += spot_items.pairs_of_mapping(data)
+    return spot_items.parse_pairs(pairs + list(args.item))
+
+
+def _spot_add(args: argparse.Namespace) -> int:
+    from hazardjudge import clock
+    from hazardjudge.register.views import SpotCheckIn
+
+    inspectors = _inspectors(args.inspector)
+    answers = _spot_answers(args)
+    if answers is None:
+        print(f"找不到文件：{args.answers}", file=sys.stderr)
+        return EXIT_NOINPUT
+    reg = _open(args)
+    out = reg.record_spot_check(_login(reg, args), SpotCheckIn(
+        unit_id=args.unit, checked_on=args.on or clock.today(), inspectors=inspectors, answers=answers,
+        remarks=args.remarks, inspection_id=args.inspection,
+    ))
+    print(f"已登记抽查记录 {out.id}：{out.unit_name}，{out.checked_on}，存在问题 {out.findings} 项，未查明 {out.unknown} 项")
+    missing = [str(a.number) for a in out.answers if a.key not in answers]
+    if missing:
+        print(f"未填写的第 {'、'.join(missing)} 项已按“未查明”登记（不计为存在问题，也不计为不存在问题）", file=sys.stderr)
+    return EXIT_OK
+
+
+def _spot_list(args: argparse.Namespace) -> int:
+    start = end = None
+    if args.month:
+        from hazardjudge.register.reports import month_end
+
+        year, month = _month(args.month)
+        start, end = dt.date(year, month, 1), month_end(year, month)
+    reg = _open(args)
+    rows = reg.list_spot_checks(_login(reg, args), start, end, args.unit, args.voided)
+    if args.format == "json":
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print("编号\t抽查日期\t单位\t存在问题的项\t未查明的项")
+    for r in rows:
+        yes = "、".join(str(a.number) for a in r.answers if a.answer.value == "yes") or "无"
+        unknown = "、".join(str(a.number) for a in r.answers if a.answer.value == "unknown") or "无"
+        print(f"{r.id}\t{r.checked_on}\t{r.unit_name}{'【已作废】' if r.voided else ''}\t{yes}\t{unknown}")
+    print(f"共 {len(rows)} 次抽查")
+    return EXIT_OK
+
+
+def _spot_void(args: argparse.Namespace) -> int:
+    reg = _open(args)
+    out = reg.void_spot_check(_login(reg, args), args.id, args.reason)
+    print(f"抽查记录 {out.id} 已作废")
+    return EXIT_OK
+
+
+def _spot_items(args: argparse.Namespace) -> int:
+    from hazardjudge.register import spot_items
+
+    items = spot_items.load()
+    if args.format == "json":
+        print(items.model_dump_json(indent=2))
+        return EXIT_OK
+    print(f"{items.section}（单位：{items.unit}）；调度表第 1 行为“{items.total}”")
+    for i in items.items:
+        print(f"{i.number}\t{i.key}\t（调度表第 {i.number + 1} 行）{i.label}")
+        if i.note:
+            print(f"\t说明：{i.note}")
+    print("每项填 是（存在该问题）、否（不存在）或 未查明；不填即为未查明。")
+    return EXIT_OK
+
+
+_SPOT_COMMANDS = {"add": _spot_add, "list": _spot_list, "void": _spot_void, "items": _spot_items}
+
+
 def _report(args: argparse.Namespace) -> int:
     from hazardjudge.register import reports
 
-    try:
-        year, month = (int(x) for x in args.month.split("-"))
-        dt.date(year, month, 1)
-    except ValueError:
-        raise _Usage(f"月份“{args.month}”无法识别，请写成 2026-11 的形式") from None
+    year, month = _month(args.month)
     if args.format == "xlsx" and args.output is None:
         raise _Usage("xlsx 格式需要用 -o 指定输出文件")
     reg = _open(args)
@@ -487,7 +623,7 @@ def _report(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "init": _init, "user": _user, "unit": _unit, "units": _units, "add": _add, "list": _list, "show": _show,
     "update": _update, "evidence": _evidence, "review": _review, "close": _close, "supervise": _supervise,
-    "dual-report": _dual, "suspend": _suspend, "void": _void, "report": _report,
+    "dual-report": _dual, "suspend": _suspend, "void": _void, "report": _report, "spotcheck": _spotcheck,
 }
 
 _CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -502,14 +638,9 @@ def record(args: argparse.Namespace, read: Any, verdict: Any) -> int:
 
 
 def _record(args: argparse.Namespace, read: Any, verdict: Any) -> int:
-    from hazardjudge.register.views import InspectionIn, InspectorIn, UnitIn
+    from hazardjudge.register.views import InspectionIn, UnitIn
 
-    inspectors = []
-    for item in args.record_inspectors or []:
-        name, sep, cert = item.replace("：", ":").partition(":")
-        if not sep or not name.strip() or not cert.strip():
-            raise _Usage(f"检查人员“{item}”须写成 姓名:执法证号")
-        inspectors.append(InspectorIn(name=name, certificate=cert))
+    inspectors = _inspectors(args.record_inspectors or [])
     reg = _open(args)
     me = _login(reg, args)
     if args.unit_id is not None:

@@ -315,6 +315,53 @@ class Attachment(Voidable, Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
 
 
+class Answer(str, enum.Enum):
+    """One finding of a spot check, three-valued: ``unknown`` is neither a finding nor "no problem"."""
+
+    yes = "yes"  # the problem was found (the form's items are worded as problems)
+    no = "no"  # checked, and the problem was not found
+    unknown = "unknown"  # not determined: counted apart, never as either
+
+
+ANSWER_ZH = {Answer.yes: "是", Answer.no: "否", Answer.unknown: "未查明"}
+
+
+class SpotCheck(Voidable, Base):
+    """抽查检查 of an enterprise's 自查自改 by the authorities (附件2, second section).
+
+    The findings are rows of :class:`SpotCheckAnswer`, keyed by the item keys of
+    ``spot_check_items.yaml``: the items are data, so an item added later reads as unknown
+    on older records instead of needing a schema change. A spot check is never edited:
+    a mistaken one is voided with a reason and recorded again.
+    """
+
+    __tablename__ = "spot_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    checked_on: Mapped[dt.date] = mapped_column(Date)
+    # [{"name": "张三", "certificate": "执法证号"}], as for inspections
+    inspectors: Mapped[list[Any]] = mapped_column(default=list)
+    remarks: Mapped[str | None] = mapped_column(Text)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    answers: Mapped[list[SpotCheckAnswer]] = relationship(lazy="selectin", order_by="SpotCheckAnswer.item")
+    __table_args__ = (
+        # The 调度表 picks each unit's latest spot check up to a date.
+        Index("ix_spot_checks_unit_id_checked_on", "unit_id", "checked_on"),
+    )
+
+
+class SpotCheckAnswer(Base):
+    """The answer to one item of a spot check (every item of the list is stored, unknown included)."""
+
+    __tablename__ = "spot_check_answers"
+    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), primary_key=True)
+    item: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answer: Mapped[Answer] = mapped_column(_enum(Answer))
+
+
 class AuditEntry(Base):
     """Append-only: who did what, when and why. The database refuses UPDATE and DELETE."""
 

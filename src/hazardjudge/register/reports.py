@@ -4,6 +4,11 @@ Counts are computed in the database (one grouped query per table), cumulative to
 day of the month asked for: a hazard counts when found on or before it, as 已完成整改 when
 销号 on or before it, as 挂牌督办 when listed on or before it. Voided records never count.
 An enterprise user's reports cover its own units only.
+
+The 调度表's second section (对企业自查自改进行抽查检查情况) counts enterprises (units), each
+once: by its latest spot check on or before the month's end (the later ``checked_on``, then the
+later record). An item answered 是 counts as a finding; one 未查明 — or missing from an older
+record — counts in the 未查明 rows beside it, never as a finding nor as "no problem".
 """
 
 from __future__ import annotations
@@ -18,7 +23,22 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
-from hazardjudge.register.models import GRADE_ZH, ORIGIN_ZH, STATUS_ZH, Grade, Hazard, Inspection, Origin, Status, Supervision, Unit
+from hazardjudge.register import spot_items
+from hazardjudge.register.models import (
+    GRADE_ZH,
+    ORIGIN_ZH,
+    STATUS_ZH,
+    Answer,
+    Grade,
+    Hazard,
+    Inspection,
+    Origin,
+    SpotCheck,
+    SpotCheckAnswer,
+    Status,
+    Supervision,
+    Unit,
+)
 
 if TYPE_CHECKING:
     from hazardjudge.register.store import Register
@@ -47,10 +67,17 @@ def month_end(year: int, month: int) -> dt.date:
 
 @dataclass(frozen=True)
 class DispatchLine:
-    """One column of the 调度表: an area (乡镇 + 村/社区) or a sector, and its six counts."""
+    """One column of the 调度表: an area (乡镇 + 村/社区) or a sector, and its counts.
+
+    ``counts``: the six hazard counts of 总体情况 (个). ``spot``: the second section (家) —
+    enterprises spot-checked, then per item those answered 是; ``spot_unknown``: per item those
+    whose answer is 未查明 (so checked = 是 + 否 + 未查明 for every item).
+    """
 
     label: str
     counts: tuple[int, int, int, int, int, int]
+    spot: tuple[int, ...] = ()
+    spot_unknown: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,8 @@ class InspectionRow:
 
 def dispatch_table(reg: "Register", actor: "Actor", year: int, month: int) -> DispatchTable:
     end = month_end(year, month)
+    keys = spot_items.load().keys
+    n = len(keys)
     s, own = reg.session_for_reports(actor)
     with s:
         # One grouped query by (town, village, sector); the area, sector and total lines are sums of
@@ -104,16 +133,57 @@ def dispatch_table(reg: "Register", actor: "Actor", year: int, month: int) -> Di
         if own is not None:
             q = q.where(Hazard.unit_id.in_(own))
         groups = list(s.execute(q))
+        checked, answered = _spot_groups(s, own, end)
     areas: dict[tuple, list[int]] = {}
     sectors: dict[str, list[int]] = {}
-    total = [0] * 6
+    # per line: 6 hazard counts, then the spot checks (checked, 是 per item, 否 per item)
+    width = 6 + 1 + 2 * n
+    total = [0] * width
+
+    def add(town: Any, village: Any, sector: Any, index: int, value: int) -> None:
+        for target in (areas.setdefault((town or "", village or ""), [0] * width), sectors.setdefault(sector or "", [0] * width), total):
+            target[index] += value
+
     for town, village, sector, *counts in groups:
-        for target in (areas.setdefault((town or "", village or ""), [0] * 6), sectors.setdefault(sector or "", [0] * 6), total):
-            for i, c in enumerate(counts):
-                target[i] += int(c or 0)
-    by_area = [DispatchLine((t or UNSET) + v, tuple(c)) for (t, v), c in sorted(areas.items())]  # type: ignore[arg-type]
-    by_sector = [DispatchLine(k or UNSET, tuple(c)) for k, c in sorted(sectors.items())]  # type: ignore[arg-type]
-    return DispatchTable(year, month, end, DispatchLine("合计", tuple(total)), by_area, by_sector)  # type: ignore[arg-type]
+        for i, c in enumerate(counts):
+            add(town, village, sector, i, int(c or 0))
+    for town, village, sector, c in checked:
+        add(town, village, sector, 6, int(c or 0))
+    for town, village, sector, item, answer, c in answered:
+        if item in keys:  # an item since taken off the list is not a row of the form
+            add(town, village, sector, 7 + keys.index(item) + (n if answer == Answer.no else 0), int(c or 0))
+    by_area = [_line((t or UNSET) + v, c, n) for (t, v), c in sorted(areas.items())]
+    by_sector = [_line(k or UNSET, c, n) for k, c in sorted(sectors.items())]
+    return DispatchTable(year, month, end, _line("合计", total, n), by_area, by_sector)
+
+
+def _line(label: str, c: list[int], n: int) -> DispatchLine:
+    checked, yes, no = c[6], c[7:7 + n], c[7 + n:7 + 2 * n]
+    return DispatchLine(label, tuple(c[:6]), (checked, *yes), tuple(checked - y - x for y, x in zip(yes, no)))  # type: ignore[arg-type]
+
+
+def _spot_groups(s: Any, own: set[int] | None, end: dt.date) -> tuple[list[Any], list[Any]]:
+    """Each unit's latest spot check up to ``end`` (not voided), grouped by (town, village, sector):
+    how many units, and per item how many answered 是 and 否 (未查明 is the rest)."""
+    ranked = select(
+        SpotCheck.id, SpotCheck.unit_id,
+        func.row_number().over(partition_by=SpotCheck.unit_id, order_by=(SpotCheck.checked_on.desc(), SpotCheck.id.desc())).label("rank"),
+    ).where(SpotCheck.voided_at.is_(None), SpotCheck.checked_on <= end)
+    if own is not None:
+        ranked = ranked.where(SpotCheck.unit_id.in_(own))
+    ranked = ranked.subquery()
+    area = (Unit.town, Unit.village, Unit.sector)
+    checked = list(s.execute(
+        select(*area, func.count()).select_from(ranked).join(Unit, ranked.c.unit_id == Unit.id)
+        .where(ranked.c.rank == 1).group_by(*area)
+    ))
+    answered = list(s.execute(
+        select(*area, SpotCheckAnswer.item, SpotCheckAnswer.answer, func.count()).select_from(ranked)
+        .join(Unit, ranked.c.unit_id == Unit.id).join(SpotCheckAnswer, SpotCheckAnswer.spot_check_id == ranked.c.id)
+        .where(ranked.c.rank == 1, SpotCheckAnswer.answer.in_([Answer.yes, Answer.no]))
+        .group_by(*area, SpotCheckAnswer.item, SpotCheckAnswer.answer)
+    ))
+    return checked, answered
 
 
 def inspection_table(reg: "Register", actor: "Actor", year: int, month: int) -> list[InspectionRow]:
@@ -274,23 +344,42 @@ def render(reg: "Register", actor: "Actor", kind: str, year: int, month: int, fm
     return _env.get_template("table.html.j2").render(title=title, header=header, rows=[[_cell(v) for v in r] for r in body], as_of=month_end(year, month)).encode("utf-8")
 
 
+SPOT_UNKNOWN_CAPTION = "其中未查明的企业（该项未能查明，既不计为存在问题，也不计为不存在问题）"
+
+
 def dispatch_html(table: DispatchTable) -> str:
-    return _env.get_template("dispatch.html.j2").render(title=_title("dispatch", table.year, table.month), t=table, rows=DISPATCH_ROWS)
+    items = spot_items.load()
+    return _env.get_template("dispatch.html.j2").render(
+        title=_title("dispatch", table.year, table.month), t=table, rows=DISPATCH_ROWS,
+        spot_section=items.section, spot_unit=items.unit, spot_rows=items.rows, spot_items=items.items, unknown_caption=SPOT_UNKNOWN_CAPTION,
+    )
 
 
 def dispatch_xlsx(table: DispatchTable) -> bytes:
+    """One sheet per grouping: 总体情况 (个), then 对企业自查自改进行抽查检查情况 (家) with its 未查明 rows."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    items = spot_items.load()
     wb = Workbook()
     for ws, lines, what in ((wb.active, table.by_area, "村（社区）"), (wb.create_sheet(), table.by_sector, "行业")):
         ws.title = f"按{what}"[:31]
         ws.append([_title("dispatch", table.year, table.month)])
         ws["A1"].font = Font(bold=True, size=14)
         ws.append([f"累计至 {table.as_of:%Y年%m月%d日}（单位：个）"])
-        ws.append(["总体情况", *(line.label for line in lines), "合计"])
+        # Area and sector names are user text: never a formula.
+        heading = [*(_xlsx_cell(line.label) for line in lines), "合计"]
+        ws.append(["总体情况", *heading])
         for i, label in enumerate(DISPATCH_ROWS):
             ws.append([f"{i + 1}. {label}", *(line.counts[i] for line in lines), table.total.counts[i]])
+        ws.append([])
+        ws.append([f"{items.section}（单位：{items.unit}）", *heading])
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+        for i, label in enumerate(items.rows):
+            ws.append([f"{i + 1}. {label}", *(line.spot[i] for line in lines), table.total.spot[i]])
+        ws.append([SPOT_UNKNOWN_CAPTION, *heading])
+        for i, item in enumerate(items.items):
+            ws.append([f"{item.number + 1}. {item.label}（未查明）", *(line.spot_unknown[i] for line in lines), table.total.spot_unknown[i]])
         ws.column_dimensions["A"].width = 44
         for row in ws.iter_rows(min_row=3):
             for c in row:

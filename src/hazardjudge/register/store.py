@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from hazardjudge import clock
-from hazardjudge.register import db
+from hazardjudge.register import db, spot_items
 from hazardjudge.register.errors import (
     AuthenticationError,
     ConflictError,
@@ -33,9 +33,11 @@ from hazardjudge.register.errors import (
     WorkflowError,
 )
 from hazardjudge.register.models import (
+    ANSWER_ZH,
     GRADE_ZH,
     ROLE_ZH,
     STATUS_ZH,
+    Answer,
     Attachment,
     AuditEntry,
     Blob,
@@ -47,6 +49,8 @@ from hazardjudge.register.models import (
     Origin,
     Review,
     Role,
+    SpotCheck,
+    SpotCheckAnswer,
     Status,
     StoredVerdict,
     Supervision,
@@ -72,6 +76,9 @@ from hazardjudge.register.views import (
     Page,
     Recorded,
     ReviewOut,
+    SpotAnswerOut,
+    SpotCheckIn,
+    SpotCheckOut,
     SupervisionOut,
     SuspensionOut,
     UnitIn,
@@ -101,6 +108,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "hazard.close": frozenset({I, S}),
     "hazard.supervise": frozenset({S}),  # 挂牌 and 摘牌
     "hazard.suspend": frozenset({I, S}),
+    "spot_check.record": frozenset({I, S}),  # 抽查检查 is the authorities' check of the enterprise, never its own
     "void": frozenset({I, S}),
 }
 
@@ -907,6 +915,90 @@ class Register:
             self._audit(s, me, "void", "unit", unit.id, changes={"voided": [False, True]}, reason=reason)
             return _unit_out(unit)
 
+    # ------------------------------------------------------------------ spot checks (抽查检查, the 调度表's second section)
+
+    def record_spot_check(self, actor: Actor, check: SpotCheckIn) -> SpotCheckOut:
+        """File a 抽查检查 of an enterprise's 自查自改: every item of the list is stored, those not given as unknown.
+
+        Inspectors and supervisors only. A spot check is never edited: void it and record it again.
+        """
+        items = spot_items.load()
+        for key in check.answers:
+            items.item(key)  # an unknown key is refused, not silently dropped
+        if check.checked_on > self.today():
+            raise InvalidInput.one("register.spot_date", f"抽查日期 {check.checked_on} 晚于今天")
+        with self._write(actor, "spot_check.record") as (s, me):
+            unit = s.get(Unit, check.unit_id)
+            if unit is None or unit.voided_at is not None:
+                raise NotFound.one("register.not_found", f"没有编号为 {check.unit_id} 的单位")
+            if check.inspection_id is not None:
+                insp = s.get(Inspection, check.inspection_id)
+                if insp is None or insp.unit_id != check.unit_id or insp.voided_at is not None:
+                    raise InvalidInput.one("register.inspection_unit", "所填检查记录不存在、已作废或不属于该单位")
+            row = SpotCheck(
+                unit_id=unit.id, checked_on=check.checked_on, inspectors=[i.model_dump() for i in check.inspectors],
+                remarks=check.remarks, inspection_id=check.inspection_id, created_by=me.id,
+            )
+            s.add(row)
+            s.flush()
+            answers = {key: check.answers.get(key, Answer.unknown) for key in items.keys}
+            for key, value in answers.items():
+                s.add(SpotCheckAnswer(spot_check_id=row.id, item=key, answer=value))
+            s.flush()
+            self._audit(s, me, "create", "spot_check", row.id, changes={
+                "unit_id": [None, unit.id], "checked_on": [None, check.checked_on], "inspection_id": [None, check.inspection_id],
+                "answers": [None, {k: v.value for k, v in answers.items()}],
+            })
+            s.refresh(row)
+            return _spot_check_out(row)
+
+    def get_spot_check(self, actor: Actor, spot_check_id: int) -> SpotCheckOut:
+        with self._read() as s:
+            user = self._reader(s, actor)
+            row = s.get(SpotCheck, spot_check_id)
+            if row is None:
+                raise NotFound.one("register.not_found", f"没有编号为 {spot_check_id} 的抽查记录")
+            self._check_unit(user, row.unit_id)
+            return _spot_check_out(row)
+
+    def list_spot_checks(
+        self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None, unit_id: int | None = None,
+        include_voided: bool = False,
+    ) -> list[SpotCheckOut]:
+        """Spot checks by date (oldest first); an enterprise user sees its own units' only."""
+        with self._read() as s:
+            user = self._reader(s, actor)
+            q = select(SpotCheck).order_by(SpotCheck.checked_on, SpotCheck.id)
+            if start:
+                q = q.where(SpotCheck.checked_on >= start)
+            if end:
+                q = q.where(SpotCheck.checked_on <= end)
+            if unit_id is not None:
+                q = q.where(SpotCheck.unit_id == unit_id)
+            if not include_voided:
+                q = q.where(SpotCheck.voided_at.is_(None))
+            own = self._own_units(user)
+            if own is not None:
+                q = q.where(SpotCheck.unit_id.in_(own))
+            return [_spot_check_out(r) for r in s.scalars(q)]
+
+    def void_spot_check(self, actor: Actor, spot_check_id: int, reason: str) -> SpotCheckOut:
+        """Void a mistaken spot check (never deleted): kept with its reason, left out of lists and the 调度表."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput.one("register.void_reason", "作废须写明原因")
+        with self._write(actor, "void") as (s, me):
+            row = s.get(SpotCheck, spot_check_id)
+            if row is None:
+                raise NotFound.one("register.not_found", f"没有编号为 {spot_check_id} 的抽查记录")
+            self._check_unit(me, row.unit_id)
+            if row.voided_at is not None:
+                raise WorkflowError.one("register.voided", f"抽查记录 {spot_check_id} 已作废")
+            row.voided_at, row.void_reason = dt.datetime.now(dt.timezone.utc), reason
+            s.flush()
+            self._audit(s, me, "void", "spot_check", row.id, changes={"voided": [False, True]}, reason=reason)
+            return _spot_check_out(row)
+
     # ------------------------------------------------------------------ reports (the queries; rendering is in reports.py)
 
     def session_for_reports(self, actor: Actor) -> tuple[Session, set[int] | None]:
@@ -924,7 +1016,7 @@ _PERMISSION_ZH = {
     "read": "查看台账", "user.manage": "管理账号", "unit.write": "登记单位", "inspection.record": "登记检查记录",
     "hazard.add": "登记隐患", "hazard.update": "修改隐患", "hazard.evidence": "提交整改材料", "hazard.dual_report": "登记双报告",
     "hazard.review": "复查", "hazard.close": "销号", "hazard.supervise": "挂牌督办或摘牌", "hazard.suspend": "登记停产停业整顿",
-    "void": "作废记录",
+    "spot_check.record": "登记抽查检查", "void": "作废记录",
 }
 
 
@@ -971,6 +1063,22 @@ def _user_out(user: User) -> UserOut:
 def _unit_out(u: Unit) -> UnitOut:
     return UnitOut(id=u.id, name=u.name, credit_code=u.credit_code, unit_type=u.unit_type, address=u.address, town=u.town,
                    village=u.village, sector=u.sector, voided=u.voided_at is not None, version=u.version)
+
+
+def _spot_check_out(row: SpotCheck) -> SpotCheckOut:
+    given = {a.item: a.answer for a in row.answers}
+    answers = [
+        SpotAnswerOut(number=i.number, key=i.key, label=i.label, answer=given.get(i.key, Answer.unknown),
+                      answer_label=ANSWER_ZH[given.get(i.key, Answer.unknown)])
+        for i in spot_items.load().items
+    ]
+    u = row.unit
+    return SpotCheckOut(
+        id=row.id, unit_id=row.unit_id, unit_name=u.name, town=u.town, village=u.village, sector=u.sector,
+        checked_on=row.checked_on, inspectors=row.inspectors, answers=answers,
+        findings=sum(a.answer is Answer.yes for a in answers), unknown=sum(a.answer is Answer.unknown for a in answers),
+        remarks=row.remarks, inspection_id=row.inspection_id, voided=row.voided_at is not None, void_reason=row.void_reason,
+    )
 
 
 def _inspection_out(row: Inspection, hazard_ids: list[int]) -> InspectionOut:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hazardjudge.register.models import Grade, Origin, Role, Source, Status
+from hazardjudge.register.models import Answer, Grade, Origin, Role, Source, Status
 
 _TEXT = 2000
 
@@ -96,6 +96,36 @@ class HazardFilter(_In):
     found_to: dt.date | None = None
     text: str | None = Field(None, max_length=200, description="substring of the description or the unit's name")
     include_voided: bool = False
+
+
+class SpotCheckIn(_In):
+    """抽查检查 of an enterprise's 自查自改: ``answers`` maps item keys (spot_check_items.yaml) to 是/否/未查明.
+
+    An item left out is stored as unknown — never as "no problem".
+    """
+
+    unit_id: int
+    checked_on: dt.date
+    inspectors: list[InspectorIn] = Field(min_length=1, max_length=20)
+    answers: dict[str, Answer] = Field(default_factory=dict)
+    remarks: str | None = Field(None, max_length=_TEXT)
+    inspection_id: int | None = Field(None, description="the inspection the spot check was made during, if any")
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _words(cls, value: Any) -> Any:
+        # Item numbers ("5") become keys and 是/否/未查明 become answers, so a form or an API
+        # client may send what the user sees; an unknown key is left for the register to refuse.
+        from hazardjudge.register import spot_items
+
+        if not isinstance(value, dict):
+            return value
+        items, out = spot_items.load(), {}
+        for ref, answer in value.items():
+            key = items.item(ref).key if str(ref).strip().isdigit() else str(ref).strip()
+            word = spot_items.ANSWER_WORDS.get(str(answer).strip().lower()) if isinstance(answer, str) else None
+            out[key] = word or answer
+        return out
 
 
 class FileIn(_In):
@@ -276,6 +306,32 @@ class HazardDetail(HazardOut):
     dual_reports: list[DualReportOut]
     suspensions: list[SuspensionOut]
     history: list[AuditOut]
+
+
+class SpotAnswerOut(_Out):
+    number: int
+    key: str
+    label: str
+    answer: Answer
+    answer_label: str
+
+
+class SpotCheckOut(_Out):
+    id: int
+    unit_id: int
+    unit_name: str
+    town: str | None
+    village: str | None
+    sector: str | None
+    checked_on: dt.date
+    inspectors: list[InspectorIn]
+    answers: list[SpotAnswerOut] = Field(description="every item of the list, in its order; unknown where not determined")
+    findings: int = Field(description="items answered 是")
+    unknown: int = Field(description="items not determined")
+    remarks: str | None
+    inspection_id: int | None
+    voided: bool
+    void_reason: str | None
 
 
 class Page(_Out):
