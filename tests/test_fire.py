@@ -309,3 +309,25 @@ def test_2017_records_of_one_rate_that_disagree_are_refused(shipped):
     with pytest.raises(InputError) as info:
         shipped.judge({"fire.stair_doors_damaged_pct": 60, "fire.stair_doors_damaged": 1, "fire.stair_doors_total": 10}, on=dt.date(2020, 6, 1))
     assert "楼梯间门的损坏樘数、损坏率" in str(info.value)
+
+
+def test_the_2017_ktv_example_is_major_by_5_3_3_a_and_the_oracle_agrees(shipped):
+    from hazardjudge.engine.loading import example_dir
+    from hazardjudge.engine.oracle import OracleEvaluator
+    from hazardjudge.inputs.inspections import parse_inspection
+
+    parsed = parse_inspection((example_dir() / "fire_ktv_2021.yaml").read_text(encoding="utf-8"))
+    facts, on = dict(parsed.inspection.facts), parsed.inspection.on
+    engine_view, _, _ = shipped.evaluate(shipped.read(facts), on, None)
+    oracle_view, _, _ = shipped.evaluate(shipped.read(facts), on, None, evaluator=OracleEvaluator(shipped.compiled))
+    assert {g: {t: o.outcome for t, o in ts.items()} for g, ts in engine_view.groups.items()} == {
+        g: {t: o.outcome for t, o in ts.items()} for g, ts in oracle_view.groups.items()}
+    verdict = shipped.judge(parsed.inspection)
+    assert verdict.outcome is OverallOutcome.major
+    combo = result(fire_doc(verdict), "fire2017.5-3-3")
+    crowded = next(c for c in combo.counts if c.variant == "crowded")
+    assert combo.outcome is Outcome.triggered and crowded.clauses == ["7.3.2", "7.3.3", "7.5"]
+    # Every question of the read part is answered, yet the unread part keeps the other results open only
+    # through the gaps: no element of the read part is undetermined.
+    assert [r.rule for r in fire_doc(verdict).results if r.outcome is Outcome.undetermined] == []
+    assert fire_doc(verdict).gaps
