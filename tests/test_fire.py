@@ -107,7 +107,9 @@ def test_2017_three_evacuation_elements_at_a_crowded_place_are_major(shipped):
     doc = fire_doc(shipped.judge(answers, on=dt.date(2020, 6, 1)))
     combo = result(doc, "fire2017.5-3-3")
     assert combo.outcome is Outcome.undetermined
-    assert [(c.counted, c.threshold) for c in combo.counts] == [(2, 3)]
+    # A crowded hotel: a) (3 of its range) and c) (4 of any) apply; b) and d) do not.
+    applicable = [(c.variant, c.counted, c.threshold) for c in combo.counts if c.applies.value == "applicable"]
+    assert applicable == [("crowded", 2, 3), ("key_places", 2, 4)]
     text = render_text(shipped.judge(answers, on=dt.date(2020, 6, 1)))
     assert "一般火灾隐患" in text and "该条文仅部分取得" in text
     answers["fire.independent_exit_missing"] = True
@@ -115,6 +117,59 @@ def test_2017_three_evacuation_elements_at_a_crowded_place_are_major(shipped):
     combo = result(doc, "fire2017.5-3-3")
     assert combo.outcome is Outcome.triggered and doc.outcome is DocumentOutcome.major
     assert combo.counts[0].clauses == ["7.3.1", "7.3.3", "7.3.4"]
+
+
+def test_2017_smoke_control_counts_toward_the_crowded_place_condition(shipped):
+    # 5.3.3 a) names 7.5 in its range: two evacuation elements and missing smoke control are major.
+    answers = _clean_2017_answers(shipped.bundle) | {
+        "fire.refuge_noncompliant": True, "fire.exits_blocked": True, "fire.smoke_control_missing": True}
+    doc = fire_doc(shipped.judge(answers, on=dt.date(2020, 6, 1)))
+    combo = result(doc, "fire2017.5-3-3")
+    assert combo.outcome is Outcome.triggered and doc.outcome is DocumentOutcome.major
+    crowded = next(c for c in combo.counts if c.variant == "crowded")
+    assert (crowded.counted, crowded.threshold) == (3, 3) and "7.5" in crowded.clauses
+    assert {c.clause for c in combo.citations} >= {"5.3.3 a)", "5.3.3 d)"}
+
+
+@pytest.mark.parametrize(
+    ("categories", "true_facts", "outcome", "variant"),
+    [
+        # b): the three 7.1 elements at a flammable-goods place
+        (["flammable_goods"], ["fire.fire_lane_deficient", "fire.building_spacing_occupied", "fire.mixed_residence_use",
+                               "fire.mixed_use_ga703_noncompliant"], Outcome.triggered, "flammable"),
+        # c): four elements of any section at an important place; three are not enough to decide
+        (["important"], ["fire.fire_lane_deficient", "fire.compartment_altered_over_limit", "fire.refuge_noncompliant",
+                         "fire.independent_exit_missing"], Outcome.triggered, "key_places"),
+        (["important"], ["fire.fire_lane_deficient", "fire.compartment_altered_over_limit", "fire.refuge_noncompliant"],
+         Outcome.undetermined, "key_places"),
+        # d): six at another place; five are not enough to decide
+        (["other"], ["fire.fire_lane_deficient", "fire.metro_station_commercial", "fire.compartment_altered_over_limit",
+                     "fire.refuge_noncompliant", "fire.independent_exit_missing", "fire.exits_blocked"], Outcome.triggered, "other"),
+        (["other"], ["fire.fire_lane_deficient", "fire.metro_station_commercial", "fire.compartment_altered_over_limit",
+                     "fire.refuge_noncompliant", "fire.independent_exit_missing"], Outcome.undetermined, "other"),
+    ],
+)
+def test_2017_each_place_category_has_its_own_count(shipped, categories, true_facts, outcome, variant):
+    answers = _clean_2017_answers(shipped.bundle) | {"fire.place_categories": categories} | dict.fromkeys(true_facts, True)
+    doc = fire_doc(shipped.judge(answers, on=dt.date(2020, 6, 1)))
+    combo = result(doc, "fire2017.5-3-3")
+    assert combo.outcome is outcome
+    count = next(c for c in combo.counts if c.variant == variant)
+    assert count.applies.value == "applicable"
+    assert (count.counted >= count.threshold) is (outcome is Outcome.triggered)
+    # Partly read: falling short leaves the whole document open, never "none".
+    assert doc.outcome is (DocumentOutcome.major if outcome is Outcome.triggered else DocumentOutcome.undetermined)
+
+
+def test_2017_a_count_on_2025_10_31_is_not_carried_to_2025_11_01(shipped):
+    # Three counted elements at a crowded place decide under 2017 up to its last day; from 2025-11-01
+    # the 2025 edition judges and its own six-element rule needs more.
+    answers = _clean_2017_answers(shipped.bundle) | {
+        "fire.refuge_noncompliant": True, "fire.exits_blocked": True, "fire.smoke_control_missing": True}
+    doc = fire_doc(shipped.judge(answers, on=dt.date(2025, 10, 31)))
+    assert doc.document.version == "2017" and result(doc, "fire2017.5-3-3").outcome is Outcome.triggered
+    doc = fire_doc(shipped.judge(answers, on=dt.date(2025, 11, 1)))
+    assert doc.document.version == "2025" and all(not r.rule.startswith("fire2017.") for r in doc.results)
 
 
 NOT_EXCLUDED_2025 = {"fire.due_to_standard_revision": False, "fire.place_stopped": False, "fire.corrected_on_spot": False}
@@ -254,3 +309,25 @@ def test_2017_records_of_one_rate_that_disagree_are_refused(shipped):
     with pytest.raises(InputError) as info:
         shipped.judge({"fire.stair_doors_damaged_pct": 60, "fire.stair_doors_damaged": 1, "fire.stair_doors_total": 10}, on=dt.date(2020, 6, 1))
     assert "楼梯间门的损坏樘数、损坏率" in str(info.value)
+
+
+def test_the_2017_ktv_example_is_major_by_5_3_3_a_and_the_oracle_agrees(shipped):
+    from hazardjudge.engine.loading import example_dir
+    from hazardjudge.engine.oracle import OracleEvaluator
+    from hazardjudge.inputs.inspections import parse_inspection
+
+    parsed = parse_inspection((example_dir() / "fire_ktv_2021.yaml").read_text(encoding="utf-8"))
+    facts, on = dict(parsed.inspection.facts), parsed.inspection.on
+    engine_view, _, _ = shipped.evaluate(shipped.read(facts), on, None)
+    oracle_view, _, _ = shipped.evaluate(shipped.read(facts), on, None, evaluator=OracleEvaluator(shipped.compiled))
+    assert {g: {t: o.outcome for t, o in ts.items()} for g, ts in engine_view.groups.items()} == {
+        g: {t: o.outcome for t, o in ts.items()} for g, ts in oracle_view.groups.items()}
+    verdict = shipped.judge(parsed.inspection)
+    assert verdict.outcome is OverallOutcome.major
+    combo = result(fire_doc(verdict), "fire2017.5-3-3")
+    crowded = next(c for c in combo.counts if c.variant == "crowded")
+    assert combo.outcome is Outcome.triggered and crowded.clauses == ["7.3.2", "7.3.3", "7.5"]
+    # Every question of the read part is answered, yet the unread part keeps the other results open only
+    # through the gaps: no element of the read part is undetermined.
+    assert [r.rule for r in fire_doc(verdict).results if r.outcome is Outcome.undetermined] == []
+    assert fire_doc(verdict).gaps
