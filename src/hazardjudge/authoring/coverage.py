@@ -114,7 +114,7 @@ def compute(engine: Engine, results: list[CaseResult] | None = None, on: dt.date
     for r in results:
         if not r.passed:
             continue
-        for clause in r.case.source.item.cites:
+        for clause in r.case.source.item.all_cites:
             counts = tested.setdefault((r.case.document_key, clause), {})
             counts[r.case.case.expect.value] = counts.get(r.case.case.expect.value, 0) + 1
     facts = engine.bundle.facts
@@ -125,7 +125,7 @@ def compute(engine: Engine, results: list[CaseResult] | None = None, on: dt.date
             continue
         encoded: dict[str, list[str]] = {}
         for info in compiled.targets.values():
-            for c in info.cites:
+            for c in info.source.item.all_cites if info.source else info.cites:
                 encoded.setdefault(c, []).append(info.id)
         # The sector scope is part of every pattern (asked, or named by the caller); it is
         # tested once for the sector, not per rule, so branches are compared without it.

@@ -925,7 +925,7 @@ def _report_gaps(bundle: Bundle, problems: list[Problem]) -> None:
     cited: dict[str, set[str]] = {}
     for src in bundle.items.values():
         key = f"{src.file.model.document}@{src.file.model.version}"
-        cited.setdefault(key, set()).update(src.item.cites)
+        cited.setdefault(key, set()).update(src.item.all_cites)
     for key, version in bundle.documents.items():
         for part in version.doc.unread_parts:
             problems.append(

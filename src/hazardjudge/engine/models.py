@@ -334,6 +334,10 @@ class Rule(_Strict):
     tests: list[TestCase] = Field(default_factory=list)
     replaces: Replacement | None = None
 
+    @property
+    def all_cites(self) -> list[str]:
+        return self.cites
+
 
 class Variant(_Strict):
     id: Identifier
@@ -363,6 +367,15 @@ class Combination(_Strict):
     tests: list[TestCase] = Field(default_factory=list)
     replaces: Replacement | None = None
 
+    @property
+    def all_cites(self) -> list[str]:
+        """Its own clauses, then each variant's: what the combination encodes, for coverage and gaps.
+
+        A finding cites only the variants that decided it (see verdicts), so a place judged
+        under 5.3.3 a) is not also cited under b)–d).
+        """
+        return list(dict.fromkeys(self.cites + [c for v in self.variants for c in v.cites]))
+
 
 class Exclusion(_Strict):
     id: RuleId
@@ -375,6 +388,10 @@ class Exclusion(_Strict):
     pending_note: str | None = Field(None, min_length=2)
     tests: list[TestCase] = Field(default_factory=list)
     replaces: Replacement | None = None
+
+    @property
+    def all_cites(self) -> list[str]:
+        return self.cites
 
 
 class RuleFile(_Strict):

@@ -139,16 +139,17 @@ class VerdictBuilder:
             ref = self.memo[key] = doc_ref(version)
         return ref
 
-    def _citations(self, version: DocumentVersion, info: TargetInfo) -> list[ClauseRef]:
-        """The target's citations, its combination variants' own clauses after its own."""
-        key = ("cites", info.id)
+    def _citations(self, version: DocumentVersion, info: TargetInfo, variants: tuple[str, ...] | None = None) -> list[ClauseRef]:
+        """The target's citations; a combination's own, then those of the ``variants`` named (all if None)."""
+        key = ("cites", info.id, variants)
         cached = self.memo.get(key)
         if cached is None:
             cites = list(info.cites)
             item = info.source.item if info.source else None
             if isinstance(item, Combination):
                 for v in item.variants:
-                    cites += [c for c in v.cites if c not in cites]
+                    if variants is None or v.id in variants:
+                        cites += [c for c in v.cites if c not in cites]
             doc = version.doc
             cached = self.memo[key] = tuple(
                 ClauseRef.trusted(
@@ -386,7 +387,7 @@ class VerdictBuilder:
             kind=info.kind,
             major=info.major,
             outcome=outcome,
-            citations=self._citations(version, info),
+            citations=self._citations(version, info, _deciding_variants(counts) if counts else None),
             finding=finding,
             rectification=rectification,
             facts=self._fact_values(dict.fromkeys(facts)),
@@ -452,6 +453,20 @@ def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[s
     return details
 
 
+def _deciding_variants(counts: list[CountDetail]) -> tuple[str, ...] | None:
+    """The variants a combination's result rests on, so its citations name only their clauses.
+
+    Those that reached their threshold where a threshold was reached (a KTV major by 5.3.3 a)
+    is not cited under b)–d)); else those that apply or may still apply; None (all) when no
+    variant applies. Read from the engine's counts above; the outcome itself is the engine's.
+    """
+    met = tuple(c.variant for c in counts if c.applies is Applicability.applicable and c.counted >= c.threshold)
+    if met:
+        return met
+    open_ = tuple(c.variant for c in counts if c.applies is not Applicability.not_applicable)
+    return open_ or None
+
+
 _APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_applicable: Applicability.not_applicable}
 
 
@@ -473,8 +488,7 @@ def doc_ref(version: DocumentVersion) -> DocumentRef:
 def _gaps(compiled: CompiledBundle, version: DocumentVersion) -> list[ClauseGap]:
     cited = {c for tid, info in compiled.documents[version.key].targets.items() for c in info.cites}
     for s in compiled.bundle.items_of(version.key):
-        if isinstance(s.item, Combination):
-            cited.update(c for v in s.item.variants for c in v.cites)
+        cited.update(s.item.all_cites)
     gaps = [
         ClauseGap.trusted(clause=part, summary="条文尚未取得，未编码", reason=GapReason.not_encoded)
         for part in version.doc.unread_parts
