@@ -307,7 +307,7 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES, reg
         from hazardjudge.service.register_auth import Auth, server_secret
 
         auth = Auth(register, server_secret(secret))
-        register_api.install(app, register, engine, auth)
+        register_api.install(app, register, engine, auth, StrictJSONRoute)
         register_pages.install(app, register, engine, auth)
 
     static = resources.files("hazardjudge.service") / "web"

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from hazardjudge.api import Engine
@@ -295,10 +296,9 @@ def attachment_response(reg: Register, actor: Actor, attachment_id: int) -> Resp
 # --------------------------------------------------------------------------- the router
 
 
-def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth) -> None:
-    from hazardjudge.service.app import StrictJSONRoute
-
-    router = APIRouter(prefix="/api/register", tags=["隐患台账"], route_class=StrictJSONRoute)
+def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth, route_class: type[APIRoute] = APIRoute) -> None:
+    """Add the routes to ``app`` (``route_class``: the app's own, so JSON bodies are read as strictly as elsewhere)."""
+    router = APIRouter(prefix="/api/register", tags=["隐患台账"], route_class=route_class)
 
     def actor(request: Request) -> Actor:
         header = request.headers.get("authorization", "")
@@ -429,10 +429,9 @@ def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth) -> None:
     @app.exception_handler(RegisterError)
     async def register_error(request: Request, exc: RegisterError):
         status = status_of(exc)
-        if request.url.path.startswith("/register"):
-            from hazardjudge.service.register_pages import error_page
-
-            return error_page(request, exc, status)
+        page_error = getattr(request.app.state, "register_error_page", None)
+        if page_error is not None and request.url.path.startswith("/register"):
+            return page_error(request, exc, status)  # the pages answer in HTML (set by register_pages.install)
         body: dict[str, Any] = {"error": exc.problems[0].message if exc.problems else "请求被拒绝", "problems": problems_of(exc)}
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, ConflictError):

@@ -213,6 +213,7 @@ class Pages:
 def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth) -> None:
     pages = Pages(reg, engine, auth)
     app.state.register_pages = pages
+    app.state.register_error_page = error_page
 
     def logged_in(request: Request) -> tuple[Session, Actor] | None:
         s, me = pages.session(request)
