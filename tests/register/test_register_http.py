@@ -285,3 +285,32 @@ def test_hostile_text_is_escaped_on_every_page(client, world, reg, boss):
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page and "{{ 7*7 }}" in page
     r = client.get(f"/register/hazards/{h.id}")
     assert "script-src" not in r.headers["content-security-policy"] and "default-src 'none'" in r.headers["content-security-policy"]
+
+
+def test_an_expired_token_and_an_expired_session_end_the_login(client, world, monkeypatch):
+    from hazardjudge.service import register_auth
+
+    token = bearer(client, "insp")
+    login(client, "insp")
+    assert client.get("/api/register/me", headers=token).status_code == 200
+    monkeypatch.setattr(register_auth, "TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr(register_auth, "SESSION_MAX_AGE", -1)
+    r = client.get("/api/register/me", headers=token)
+    assert r.status_code == 401 and r.json()["error"] == "登录已过期，请重新获取令牌"
+    assert client.get("/register", follow_redirects=False).headers["location"].startswith("/register/login")
+
+
+def test_evidence_uploads_are_bounded_by_the_register_not_the_judging_limit(client, world):
+    t = bearer(client, "insp")
+    hid = world["ha"].id
+    big = PNG + b"\x00" * (2 * 1024 * 1024)  # beyond the judging API's 1 MiB body, within the register's 10 MB a file
+    r = client.post(f"/api/register/hazards/{hid}/evidence", data={"note": "照片"}, files=[("files", ("大图.png", big, "image/png"))], headers=t)
+    assert r.status_code == 200, r.text
+    too_big = PNG + b"\x00" * (10 * 1024 * 1024)
+    r = client.post(f"/api/register/hazards/{hid}/evidence", data={"note": "照片"}, files=[("files", ("过大.png", too_big, "image/png"))], headers=t)
+    assert r.status_code == 422 and "过大" in r.json()["error"]
+    r = client.post(f"/api/register/hazards/{hid}/evidence", data={"note": "照片"}, files=[("files", (f"{i}.png", PNG, "image/png")) for i in range(6)], headers=t)
+    assert r.status_code in (400, 422)
+    # Elsewhere the usual bound still holds.
+    r = client.post("/api/register/units", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={**t, "content-type": "application/json"})
+    assert r.status_code == 413

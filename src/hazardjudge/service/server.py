@@ -52,9 +52,18 @@ def _register(url: str | None) -> Any:
     """The hazard register at ``url`` (schema created or upgraded), or None when no database is configured."""
     if not url:
         return None
+    from sqlalchemy.exc import OperationalError
+
+    from hazardjudge.errors import Problem
+    from hazardjudge.register.errors import RegisterError
     from hazardjudge.register.store import Register
 
-    return Register(url)
+    try:
+        return Register(url)
+    except OperationalError as exc:
+        # Said before the server starts listening, not as a traceback (or a 500 on the first request).
+        reason = str(exc.orig).strip().splitlines()[0][:300] if exc.orig else ""
+        raise RegisterError([Problem("register.db_unavailable", f"无法打开隐患台账数据库：{reason}", None)]) from None
 
 
 def _json_body(error: str) -> bytes:
