@@ -36,6 +36,21 @@ def _png(path: Path) -> Path:
     return path
 
 
+def _seed_general(reg, boss) -> None:
+    """A year of 一般隐患 in two other units, for the charts: they never count in the 调度表 (重大 only)."""
+    from hazardjudge.register import HazardIn, HazardUpdate, UnitIn
+
+    units = [reg.add_unit(boss, UnitIn(name=name, town="城关镇", village=village, sector=sector))
+             for name, village, sector in (("某某燃气站", "西山村", "city_gas"), ("某某五金厂", "南岭村", "industry_trade"))]
+    for month in range(1, 12):
+        for k in range(month % 3 + 1):
+            unit = units[(month + k) % 2]
+            h = reg.add_hazard(boss, HazardIn(unit_id=unit.id, grade="general", found_on=dt.date(2026, month, 3 + k), description=f"{month}月一般隐患{k + 1}"))
+            h = reg.update(boss, h.id, HazardUpdate(responsible="安全员", deadline=dt.date(2026, month, 20)))
+            if (month + k) % 4:  # most fixed within the month; the rest stay open, and overdue
+                reg.close(boss, h.id, on=dt.date(2026, month, 18))
+
+
 @pytest.fixture
 def site(tmp_path, fast_hasher):
     import uvicorn
@@ -47,6 +62,7 @@ def site(tmp_path, fast_hasher):
     reg = Register(f"sqlite:///{tmp_path / 'register.sqlite3'}", hasher=fast_hasher, today=lambda: TODAY)
     boss = reg.bootstrap("admin", "admin-pass-1", "王督办")
     reg.add_user(boss, "insp", "insp-pass-1", "inspector", display_name="张检查")
+    _seed_general(reg, boss)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -87,6 +103,14 @@ def click_and_wait(driver, element, timeout=60):
     element.click()
     WebDriverWait(driver, timeout).until(EC.staleness_of(element))
     WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def shoot(driver, name):
+    """The whole page, not just the window (for docs/images)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height + 140, 800), 6000))
+    driver.save_screenshot(str(SHOTS / name))
+    driver.set_window_size(1280, 1000)
 
 
 def _by():
@@ -210,7 +234,7 @@ def test_the_whole_loop_in_the_browser(site, browser, tmp_path):
     history = browser.find_element(By.ID, "history").text
     for step in ("登记", "更新", "挂牌督办", "双报告", "提交整改材料", "复查不通过", "复查通过", "摘牌", "销号"):
         assert step in history, step
-    browser.save_screenshot(str(SHOTS / "register-hazard.png"))
+    shoot(browser, "register-hazard.png")
 
     # The 调度表 for November: one 排查 major, done; one listed, done.
     browser.get(base + "/register/reports?month=2026-11")
@@ -218,4 +242,4 @@ def test_the_whole_loop_in_the_browser(site, browser, tmp_path):
     assert totals == [0, 0, 1, 1, 1, 1]
     assert "某某宾馆有限公司" in browser.find_element(By.ID, "inspection-table").text
     assert browser.find_element(By.ID, "chart-months")
-    browser.save_screenshot(str(SHOTS / "register-dispatch.png"))
+    shoot(browser, "register-dispatch.png")

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from hazardjudge import clock
 from hazardjudge.api import Engine
 from hazardjudge.errors import InputError
 from hazardjudge.register import reports
@@ -58,11 +59,49 @@ DONE = {
 STATUS_FILTERS = [(s.value, STATUS_ZH[s]) for s in Status]
 RECIPIENT_ZH = {"department": "监管部门", "workers_congress": "职代会"}
 
+#: the audit log's field names and coded values, as a person reads them
+FIELD_ZH = {
+    "grade": "等级", "status": "状态", "citation": "依据条款", "description": "隐患描述", "location": "部位",
+    "responsible": "责任", "measures": "措施", "funds": "资金", "time_limit": "时限", "plan": "预案", "deadline": "整改期限",
+    "evidence": "整改材料", "review": "复查", "closed_on": "销号日期", "authority": "督办单位", "document_number": "文号",
+    "listed_on": "挂牌日期", "due_on": "要求完成日期", "delisted_on": "摘牌日期", "recipient": "报告对象", "reported_on": "报告日期",
+    "ordered_on": "责令日期", "lifted_on": "恢复日期", "voided": "作废", "unit_id": "单位编号", "inspected_on": "检查日期",
+    "filename": "文件名", "sha256": "SHA-256", "evidence_id": "整改材料编号", "inspection_id": "检查记录编号",
+}
+_VALUE_ZH: dict[str, dict[Any, str]] = {
+    "status": {s.value: STATUS_ZH[s] for s in Status},
+    "grade": {g.value: GRADE_ZH[g] for g in Grade},
+    "review": {"passed": "通过", "failed": "不通过"},
+    "recipient": RECIPIENT_ZH,
+    "voided": {True: "是", False: "否"},
+}
+
+
+def changes_zh(changes: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, before, after) in Chinese; a field unchanged (both empty) is left out."""
+    out = []
+    for key, value in changes.items():
+        before, after = value if isinstance(value, list) and len(value) == 2 else (None, value)
+        if before == after:
+            continue
+        names = _VALUE_ZH.get(key, {})
+        show = lambda v: "—" if v is None or v == "" else names.get(v, str(v)) if not isinstance(v, list) else "、".join(map(str, v))  # noqa: E731
+        out.append((FIELD_ZH.get(key, key), show(before), show(after)))
+    return out
+
+
+def china_time(t: dt.datetime) -> str:
+    """A stored instant as China's wall-clock time (SQLite hands back naive UTC)."""
+    aware = t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M")
+
+
 _env = Environment(
     loader=PackageLoader("hazardjudge.service", "register_templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True, lstrip_blocks=True,
 )
+_env.filters.update(changes_zh=changes_zh, china_time=china_time)
 _env.globals.update(STATUS_ZH=STATUS_ZH, GRADE_ZH=GRADE_ZH, ORIGIN_ZH=ORIGIN_ZH, ROLE_ZH=ROLE_ZH, RECIPIENT_ZH=RECIPIENT_ZH)
 
 
