@@ -314,3 +314,31 @@ def test_evidence_uploads_are_bounded_by_the_register_not_the_judging_limit(clie
     # Elsewhere the usual bound still holds.
     r = client.post("/api/register/units", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={**t, "content-type": "application/json"})
     assert r.status_code == 413
+
+
+def test_recording_from_the_page_says_what_is_wrong_with_the_file(client, world):
+    login(client, "insp")
+    page = client.get("/register/inspections")
+    assert 'id="form-record"' in page.text
+    bad = "facts:\n  fire.in_scope: 也许\n"
+    r = client.post("/register/inspections", data={"csrf": csrf_of(page.text), "unit_id": str(world["a"].id), "document": bad})
+    assert r.status_code == 422 and 'id="problems"' in r.text
+    assert "也许" in r.text  # the pasted text is kept in the form, escaped
+    r = client.post("/register/inspections", data={"csrf": csrf_of(page.text)}, files={"file": ("hotel.yaml", HOTEL.encode("gb18030"), "text/yaml")})
+    assert r.status_code == 422 and "UTF-8" in r.text
+    r = client.post("/register/inspections", data={"csrf": csrf_of(page.text), "town": "城关镇"}, files={"file": ("hotel.yaml", HOTEL.encode(), "text/yaml")},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=recorded")
+    shown = client.get(r.headers["location"]).text
+    assert "某某宾馆有限公司" in shown and "存在重大事故隐患" in shown and "hotel.yaml" in shown
+    client.cookies.clear()
+    login(client, "view")
+    assert 'id="form-record"' not in client.get("/register/inspections").text
+
+
+def test_without_a_database_the_service_has_no_register(engine):
+    from hazardjudge.service.app import create_app
+
+    plain = TestClient(create_app(engine))
+    assert plain.get("/register").status_code == 404
+    assert plain.post("/api/register/token", json={"username": "a", "password": "b"}).status_code == 404

@@ -96,13 +96,24 @@ def browser(tmp_path_factory):
 
 
 def click_and_wait(driver, element, timeout=60):
-    """Click what submits a form and wait for the next page (a click does not wait for the navigation it starts)."""
-    from selenium.webdriver.support import expected_conditions as EC
+    """Click what submits a form and wait for the next page (a click does not wait for the navigation it starts).
+
+    The old page is marked on its window object, which the next page does not have; Chromium's
+    staleness checks race the navigation ("Node … does not belong to the document").
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    driver.execute_script("window.__hjOldPage = true")
     element.click()
-    WebDriverWait(driver, timeout).until(EC.staleness_of(element))
-    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def arrived(d) -> bool:
+        try:
+            return d.execute_script("return !window.__hjOldPage && document.readyState === 'complete'")
+        except WebDriverException:  # the navigation is under way
+            return False
+
+    WebDriverWait(driver, timeout).until(arrived)
 
 
 def shoot(driver, name):
