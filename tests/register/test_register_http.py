@@ -342,3 +342,11 @@ def test_without_a_database_the_service_has_no_register(engine):
     plain = TestClient(create_app(engine))
     assert plain.get("/register").status_code == 404
     assert plain.post("/api/register/token", json={"username": "a", "password": "b"}).status_code == 404
+
+
+def test_a_patch_with_a_key_twice_is_refused_not_guessed(client, world):
+    t = bearer(client, "insp")
+    body = '{"responsible": "张总", "responsible": "李总", "expected_version": 1}'
+    r = client.patch(f"/api/register/hazards/{world['ha'].id}", content=body.encode(), headers={**t, "content-type": "application/json"})
+    assert r.status_code == 400
+    assert client.get(f"/api/register/hazards/{world['ha'].id}", headers=t).json()["responsible"] is None

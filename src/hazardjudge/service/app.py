@@ -160,7 +160,7 @@ class StrictJSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            if request.method == "POST" and "json" in request.headers.get("content-type", ""):
+            if request.method in ("POST", "PATCH") and "json" in request.headers.get("content-type", ""):
                 body = await request.body()
                 try:
                     load_json_text(body.decode("utf-8"), "<请求体>")

@@ -26,6 +26,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from hazardjudge.api import Engine
@@ -300,12 +301,13 @@ def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth, route_class
     """Add the routes to ``app`` (``route_class``: the app's own, so JSON bodies are read as strictly as elsewhere)."""
     router = APIRouter(prefix="/api/register", tags=["隐患台账"], route_class=route_class)
 
-    def actor(request: Request) -> Actor:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    # Declared as HTTP bearer so /docs offers "Authorize"; a missing token is the register's own 401.
+    bearer = HTTPBearer(auto_error=False, description="POST /api/register/token 取得的令牌")
+
+    def actor(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
+        if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials.strip():
             raise AuthenticationError.one("register.auth_required", "请先登录（Authorization: Bearer 令牌）")
-        return auth.actor_from_token(token.strip())
+        return auth.actor_from_token(creds.credentials.strip())
 
     Me = Depends(actor)
 
