@@ -326,11 +326,18 @@ def test_recording_from_the_page_says_what_is_wrong_with_the_file(client, world)
     assert "也许" in r.text  # the pasted text is kept in the form, escaped
     r = client.post("/register/inspections", data={"csrf": csrf_of(page.text)}, files={"file": ("hotel.yaml", HOTEL.encode("gb18030"), "text/yaml")})
     assert r.status_code == 422 and "UTF-8" in r.text
-    r = client.post("/register/inspections", data={"csrf": csrf_of(page.text), "town": "城关镇"}, files={"file": ("hotel.yaml", HOTEL.encode(), "text/yaml")},
+    r = client.post("/register/inspections", data={"csrf": csrf_of(page.text), "town": "城关镇"},
+                    files=[("file", ("hotel.yaml", HOTEL.encode(), "text/yaml")), ("photos", ("救援口.png", PNG, "image/png"))],
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith("?done=recorded")
     shown = client.get(r.headers["location"]).text
-    assert "某某宾馆有限公司" in shown and "存在重大事故隐患" in shown and "hotel.yaml" in shown
+    assert "某某宾馆有限公司" in shown and "存在重大事故隐患" in shown and "hotel.yaml" in shown and "救援口.png" in shown
+    iid = int(r.headers["location"].split("/")[-1].split("?")[0])
+    t = bearer(client, "insp")
+    more = client.post(f"/api/register/inspections/{iid}/attachments", files=[("files", ("另一张.png", PNG + b"1", "image/png"))], headers=t)
+    assert more.status_code == 201 and more.json()[0]["filename"] == "另一张.png"
+    rows = client.get("/api/register/reports/inspections?month=2026-11", headers=t).json()["rows"]
+    assert rows[-1]["photos"] == ["救援口.png", "另一张.png"]
     client.cookies.clear()
     login(client, "view")
     assert 'id="form-record"' not in client.get("/register/inspections").text

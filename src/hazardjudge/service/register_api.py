@@ -45,6 +45,7 @@ from hazardjudge.register.models import Grade, Origin, Source, Status
 from hazardjudge.register.store import MAX_ATTACHMENT_BYTES, Register
 from hazardjudge.register.views import (
     Actor,
+    AttachmentOut,
     FileIn,
     HazardDetail,
     HazardFilter,
@@ -64,7 +65,7 @@ from hazardjudge.service.register_auth import TOKEN_MAX_AGE, Auth
 #: files per evidence submission, and the request size that allows (each file up to the store's limit)
 MAX_FILES = 5
 UPLOAD_MAX_BODY = MAX_FILES * MAX_ATTACHMENT_BYTES + 1024 * 1024
-_UPLOAD_PATH = re.compile(r"^(/api)?/register/hazards/\d+/evidence$")
+_UPLOAD_PATH = re.compile(r"^(/api)?/register/hazards/\d+/evidence$|^/register/inspections$|^/api/register/inspections/\d+/attachments$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -197,7 +198,10 @@ def parse_month(month: str | None, today: dt.date) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def judge_and_record(reg: Register, engine: Engine, actor: Actor, req: JudgeAndRecord, source: Source = Source.web, source_name: str | None = None) -> tuple[Recorded, Any]:
+def judge_and_record(
+    reg: Register, engine: Engine, actor: Actor, req: JudgeAndRecord, source: Source = Source.web,
+    source_name: str | None = None, photos: list[FileIn] | None = None,
+) -> tuple[Recorded, Any]:
     """Judge the answers with the server's engine and file inspection, verdict and hazards in one transaction."""
     from hazardjudge.inputs import observations
     from hazardjudge.inputs.inspections import parse_inspection
@@ -240,7 +244,7 @@ def judge_and_record(reg: Register, engine: Engine, actor: Actor, req: JudgeAndR
         unit_id=unit.id, inspected_on=verdict.inspection_date, origin=req.origin, inspectors=req.inspectors,
         location=req.location, remarks=req.remarks, facts=dict(answers.values), sectors=sectors,
         source=source, source_name=source_name,
-    ), verdict)
+    ), verdict, attachments=photos or ())
     return filed, verdict
 
 
@@ -350,6 +354,11 @@ def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth, route_class
             y, m = parse_month(month, reg.today())
             start, end = dt.date(y, m, 1), reports.month_end(y, m)
         return reg.list_inspections(me, start, end)
+
+    @router.post("/inspections/{inspection_id}/attachments", response_model=list[AttachmentOut], status_code=201)
+    def attach(inspection_id: int, files: list[UploadFile] = File(...), me: Actor = Me) -> list[AttachmentOut]:
+        """排查图片: photos or documents of an inspection (one transaction each)."""
+        return [reg.attach(me, inspection_id, f) for f in read_files(files)]
 
     @router.get("/inspections/{inspection_id}", response_model=InspectionOut)
     def inspection(inspection_id: int, me: Actor = Me) -> InspectionOut:

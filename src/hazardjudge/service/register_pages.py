@@ -261,7 +261,7 @@ def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth) -> None:
     async def posted(request: Request) -> tuple[FormData, Session, Actor] | Response:
         """The form of a POST, once its CSRF token matched the session's; else the refusal to send."""
         s, me = pages.session(request)
-        form = await request.form(max_files=MAX_FILES, max_fields=100)
+        form = await request.form(max_files=MAX_FILES + 1, max_fields=100)  # the inspection file and its photos
         if not auth.csrf_ok(s, _str(form, "csrf")):
             return _render("error.html.j2", 403, me=me, session=None, title="请求被拒绝", status=403,
                            problems=[InvalidInput.one("register.csrf", "表单已失效或来源不明（缺少有效的 CSRF 令牌），请刷新页面后重试").problems[0]])
@@ -445,7 +445,8 @@ def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth) -> None:
             req = JudgeAndRecord(unit_id=_int(form, "unit_id"), document=document, origin=origin, inspectors=inspectors,
                                  location=_str(form, "location"), remarks=_str(form, "remarks"), date=_date(form, "date", label="检查日期"),
                                  town=_str(form, "town"), village=_str(form, "village"))
-            filed, _ = await run_in_threadpool(judge_and_record, reg, engine, me, req, Source.web, name)
+            photos = read_files([f for f in form.getlist("photos") if isinstance(f, UploadFile)])
+            filed, _ = await run_in_threadpool(judge_and_record, reg, engine, me, req, Source.web, name, photos)
         except (RegisterError, InputError) as exc:
             status = status_of(exc) if isinstance(exc, RegisterError) else 422
             if status in (401,):
