@@ -357,3 +357,16 @@ def test_a_patch_with_a_key_twice_is_refused_not_guessed(client, world):
     r = client.patch(f"/api/register/hazards/{world['ha'].id}", content=body.encode(), headers={**t, "content-type": "application/json"})
     assert r.status_code == 400
     assert client.get(f"/api/register/hazards/{world['ha'].id}", headers=t).json()["responsible"] is None
+
+
+def test_the_secret_comes_from_the_environment_or_is_new_each_start(monkeypatch):
+    from hazardjudge.register import RegisterError
+    from hazardjudge.service.register_auth import SECRET_ENV, server_secret
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    assert server_secret() != server_secret() and len(server_secret()) == 32
+    monkeypatch.setenv(SECRET_ENV, "a-long-enough-server-secret")
+    assert server_secret() == b"a-long-enough-server-secret"
+    monkeypatch.setenv(SECRET_ENV, "short")
+    with pytest.raises(RegisterError, match="过短"):
+        server_secret()
