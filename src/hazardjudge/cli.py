@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--limit-concurrency", type=int, default=64, help="每个进程同时处理的请求上限，超过时返回 503 并提示稍后重试")
     serve.add_argument("--request-timeout", type=float, default=15.0, help="一个请求（请求头和请求体）须在多少秒内发送完毕，超时返回 408 并断开")
     serve.add_argument("--max-connections", type=int, default=1000, help="每个进程同时打开的连接上限，超过时新连接返回 503")
+    serve.add_argument("--db", help="隐患台账数据库地址（默认取环境变量 HAZARDJUDGE_DB）：给出时同时提供台账接口 /api/register 和网页 /register")
     _bundle_args(serve)
 
     checklist = sub.add_parser("checklist", help="生成检查表（只含适用的问题）")
@@ -544,7 +545,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ[OVERLAYS_ENV] = os.pathsep.join(str(p) for p in engine.bundle.overlay_dirs)
     serve(
         args.host, args.port, engine, args.workers, (criteria, rules), args.limit_concurrency,
-        args.request_timeout, args.max_connections,
+        args.request_timeout, args.max_connections, db=args.db or os.environ.get("HAZARDJUDGE_DB") or None,
     )
     return EXIT_NONE
 

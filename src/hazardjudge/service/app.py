@@ -160,7 +160,7 @@ class StrictJSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            if request.method == "POST" and "json" in request.headers.get("content-type", ""):
+            if request.method in ("POST", "PATCH") and "json" in request.headers.get("content-type", ""):
                 body = await request.body()
                 try:
                     load_json_text(body.decode("utf-8"), "<请求体>")
@@ -181,7 +181,10 @@ def _site(kinds: list[str] | None) -> dict[str, Any] | None:
     return {"site.kinds": kinds} if kinds else None
 
 
-def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES, register: Any = None, secret: str | bytes | None = None) -> FastAPI:
+    """The app; with ``register`` (a :class:`~hazardjudge.register.store.Register`) also the register's
+    API under /api/register and its pages under /register, signed with ``secret`` (else
+    ``$HAZARDJUDGE_SECRET``, else one generated now: sessions then end with the process)."""
     engine = engine or load()
     engine._evaluator.warm()
     # /docs and /redoc from assets the fastapi-offline package ships: they work without the internet.
@@ -200,11 +203,19 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
+    uploads = None
+    if register is not None:
+        from hazardjudge.service import register_api
+
+        uploads = register_api
+
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_body):
-            return JSONResponse({"error": f"请求体过大（上限 {max_body} 字节）"}, status_code=413)
+        # Register evidence carries photos: its own, larger bound (each file is checked by the register too).
+        limit = uploads.UPLOAD_MAX_BODY if uploads is not None and uploads.is_upload(request.url.path) else max_body
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse({"error": f"请求体过大（上限 {limit} 字节）"}, status_code=413)
         if length is None and request.method in ("POST", "PUT", "PATCH"):
             # Without a declared length the size cannot be bounded before reading: refuse.
             return JSONResponse({"error": "请求须带 Content-Length"}, status_code=411)
@@ -290,6 +301,14 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES) -> 
         text = notices.render(notice, req.format)
         media = {"html": HTMLResponse, "md": PlainTextResponse, "txt": PlainTextResponse}[req.format]
         return media(text)
+
+    if register is not None:
+        from hazardjudge.service import register_pages
+        from hazardjudge.service.register_auth import Auth, server_secret
+
+        auth = Auth(register, server_secret(secret))
+        register_api.install(app, register, engine, auth, StrictJSONRoute)
+        register_pages.install(app, register, engine, auth)
 
     static = resources.files("hazardjudge.service") / "web"
 

@@ -45,6 +45,25 @@ RETRY_AFTER = 1
 BUNDLE_ENV = ("HAZARDJUDGE_CRITERIA", "HAZARDJUDGE_RULES")
 LIMIT_ENV = "HAZARDJUDGE_LIMIT_CONCURRENCY"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DB_ENV, SECRET_ENV = "HAZARDJUDGE_DB", "HAZARDJUDGE_SECRET"
+
+
+def _register(url: str | None) -> Any:
+    """The hazard register at ``url`` (schema created or upgraded), or None when no database is configured."""
+    if not url:
+        return None
+    from sqlalchemy.exc import OperationalError
+
+    from hazardjudge.errors import Problem
+    from hazardjudge.register.errors import RegisterError
+    from hazardjudge.register.store import Register
+
+    try:
+        return Register(url)
+    except OperationalError as exc:
+        # Said before the server starts listening, not as a traceback (or a 500 on the first request).
+        reason = str(exc.orig).strip().splitlines()[0][:300] if exc.orig else ""
+        raise RegisterError([Problem("register.db_unavailable", f"无法打开隐患台账数据库：{reason}", None)]) from None
 
 
 def _json_body(error: str) -> bytes:
@@ -192,7 +211,8 @@ def app_from_environment() -> Guard:
     from hazardjudge.service.app import create_app
 
     criteria, rules = (os.environ.get(name) or None for name in BUNDLE_ENV)
-    app = Guard(create_app(load(criteria, rules)), int(os.environ.get(LIMIT_ENV) or LIMIT_CONCURRENCY))
+    register = _register(os.environ.get(DB_ENV) or None)
+    app = Guard(create_app(load(criteria, rules), register=register), int(os.environ.get(LIMIT_ENV) or LIMIT_CONCURRENCY))
     settle()  # a server process from here on: the collector leaves the loaded bundle alone
     return app
 
@@ -206,6 +226,7 @@ def serve(
     limit_concurrency: int = LIMIT_CONCURRENCY,
     request_timeout: float = REQUEST_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    db: str | None = None,
 ) -> None:
     """Serve on ``host:port``.
 
@@ -219,9 +240,15 @@ def serve(
 
     if host not in LOOPBACK:
         print(
-            f"注意：服务监听 {host}，本机以外也能访问；本服务尚无登录和权限控制，请只在受信任的网络中使用。",
+            f"注意：服务监听 {host}，本机以外也能访问；判定接口没有登录和权限控制（台账接口和网页须登录），请只在受信任的网络中使用。",
             file=sys.stderr,
         )
+    if db and not os.environ.get(SECRET_ENV):
+        import secrets
+
+        print(f"注意：未设置 {SECRET_ENV}，本次启动随机生成签名密钥：服务重启后所有登录都将失效。", file=sys.stderr)
+        # One secret for every worker process of this server (they inherit the environment).
+        os.environ[SECRET_ENV] = secrets.token_urlsafe(32)
     options: dict[str, Any] = dict(
         host=host, port=port, log_level="info", server_header=False,
         http=protocol(request_timeout, max_connections),
@@ -229,7 +256,7 @@ def serve(
         timeout_keep_alive=5, timeout_graceful_shutdown=10,
     )
     if workers <= 1:
-        app = Guard(create_app(engine), limit_concurrency)
+        app = Guard(create_app(engine, register=_register(db)), limit_concurrency)
         settle()  # a server process from here on: the collector leaves the loaded bundle alone
         uvicorn.run(app, **options)
         return
@@ -237,4 +264,7 @@ def serve(
         if value:
             os.environ[name] = str(value)
     os.environ[LIMIT_ENV] = str(limit_concurrency)
+    if db:
+        os.environ[DB_ENV] = db
+        _register(db).dispose()  # create or upgrade the schema once, before the workers race to
     uvicorn.run("hazardjudge.service.server:app_from_environment", factory=True, workers=workers, **options)
