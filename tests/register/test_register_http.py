@@ -370,3 +370,24 @@ def test_the_secret_comes_from_the_environment_or_is_new_each_start(monkeypatch)
     monkeypatch.setenv(SECRET_ENV, "short")
     with pytest.raises(RegisterError, match="过短"):
         server_secret()
+
+
+def test_the_dispatch_report_carries_the_spot_check_section(client, world, reg, boss):
+    """The 调度表's second section (家) over HTTP and on the page: 是 counted, 未查明 shown apart, never as 否."""
+    import datetime as dt
+
+    from hazardjudge.register.views import InspectorIn, SpotCheckIn
+
+    reg.record_spot_check(boss, SpotCheckIn(
+        unit_id=world["a"].id, checked_on=dt.date(2026, 11, 10), inspectors=[InspectorIn(name="张三", certificate="执法证 001")],
+        answers={"5": "是", "6": "否"}))
+    d = client.get("/api/register/reports/dispatch?month=2026-11", headers=bearer(client, "view")).json()
+    assert d["spot_rows"][0] == "抽查检查的企业总数" and len(d["spot_rows"]) == 8
+    assert d["spot_total"][0] == 1 and d["spot_total"][5] == 1 and d["spot_total"][6] == 0
+    assert d["spot_unknown_total"][4] == 0 and d["spot_unknown_total"][5] == 0 and d["spot_unknown_total"][0] == 1
+    area = next(x for x in d["by_area"] if "东风社区" in x["label"])
+    assert area["spot"][0] == 1
+    login(client, "view")
+    page = client.get("/register/reports?month=2026-11").text
+    assert "对企业自查自改进行抽查检查情况" in page and "其中未查明的企业" in page
+    assert '<td class="n" data-spot="0">1</td>' in page

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hazardjudge.api import Engine
 from hazardjudge.errors import InputError, Problem
-from hazardjudge.register import reports
+from hazardjudge.register import reports, spot_items
 from hazardjudge.register.errors import (
     AuthenticationError,
     ConflictError,
@@ -184,6 +184,11 @@ class DispatchOut(BaseModel):
     total: list[int]
     by_area: list[dict[str, Any]]
     by_sector: list[dict[str, Any]]
+    # The second section (家): ``spot_rows`` are its rows (checked, then each item answered 是);
+    # ``spot_unknown`` counts, per item, the enterprises whose answer was 未查明.
+    spot_rows: list[str]
+    spot_total: list[int]
+    spot_unknown_total: list[int]
 
 
 # --------------------------------------------------------------------------- shared with the pages
@@ -269,10 +274,14 @@ def report_response(reg: Register, actor: Actor, kind: str, month: str | None, f
     if fmt == "json":
         if kind == "dispatch":
             t = reports.dispatch_table(reg, actor, year, mon)
+
+            def line(x: reports.DispatchLine) -> dict[str, Any]:
+                return {"label": x.label, "counts": list(x.counts), "spot": list(x.spot), "spot_unknown": list(x.spot_unknown)}
+
             return JSONResponse(DispatchOut(
                 year=t.year, month=t.month, as_of=t.as_of, rows=reports.DISPATCH_ROWS, total=list(t.total.counts),
-                by_area=[{"label": x.label, "counts": list(x.counts)} for x in t.by_area],
-                by_sector=[{"label": x.label, "counts": list(x.counts)} for x in t.by_sector],
+                by_area=[line(x) for x in t.by_area], by_sector=[line(x) for x in t.by_sector],
+                spot_rows=spot_items.load().rows, spot_total=list(t.total.spot), spot_unknown_total=list(t.total.spot_unknown),
             ).model_dump(mode="json"))
         if kind == "inspections":
             rows = reports.inspection_table(reg, actor, year, mon)

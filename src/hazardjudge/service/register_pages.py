@@ -23,7 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from hazardjudge import clock
 from hazardjudge.api import Engine
 from hazardjudge.errors import InputError
-from hazardjudge.register import reports
+from hazardjudge.register import reports, spot_items
 from hazardjudge.register.errors import AuthenticationError, InvalidInput, RegisterError
 from hazardjudge.register.models import GRADE_ZH, ORIGIN_ZH, ROLE_ZH, STATUS_ZH, Grade, Origin, Role, Source, Status
 from hazardjudge.register.store import PERMISSIONS, Register
@@ -492,7 +492,9 @@ def install(app: FastAPI, reg: Register, engine: Engine, auth: Auth) -> None:
         rows = reports.inspection_table(reg, me, year, mon)
         chart = month_chart(reports.open_closed_by_month(reg, me, year))
         overdue = sector_chart(reports.overdue_by_sector(reg, me), pages.sector_titles)
+        items = spot_items.load()
         return pages.page(request, "reports.html.j2", me, s, title=f"报表（{year}年{mon}月）", t=table, rows=reports.DISPATCH_ROWS,
+                          spot=items, unknown_caption=reports.SPOT_UNKNOWN_CAPTION,
                           inspections=rows, columns=reports.INSPECTION_COLUMNS, month=f"{year}-{mon:02d}", year=year, mon=mon,
                           chart=chart, overdue=overdue, problems=problems)
 
