@@ -350,3 +350,14 @@ def test_every_write_is_refused_to_every_role_the_table_does_not_allow(reg, boss
     with reg.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == before
     assert refused >= 15
+
+
+def test_review_and_close_dates_keep_their_order(reg, boss, setup):
+    h = setup["filed"].hazards[0]
+    reg.submit_evidence(setup["ent"], h.id, "已整改")
+    with pytest.raises(InvalidInput, match="早于发现日期"):
+        reg.review(setup["insp"], h.id, True, on=D(2026, 11, 19))  # found 2026-11-20
+    reg.review(setup["insp"], h.id, True, on=D(2026, 11, 24))
+    with pytest.raises(InvalidInput, match="早于复查通过日期"):
+        reg.close(boss, h.id, on=D(2026, 11, 23))
+    assert reg.close(boss, h.id, on=D(2026, 11, 24)).status is Status.closed

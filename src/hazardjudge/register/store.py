@@ -760,7 +760,9 @@ class Register:
             h = self._writable(s, me, hazard_id, expected_version)
             if h.status is not Status.pending_review:
                 raise WorkflowError.one("register.review_state", f"隐患 {hazard_id} 当前为“{STATUS_ZH[h.status]}”，只有“待复查”的隐患可以复查", "请先提交整改材料")
-            s.add(Review(hazard_id=h.id, passed=passed, reviewed_on=on or self.today(), remarks=remarks, reviewer_id=me.id))
+            day = on or self.today()
+            _check_day("复查日期", day, h.found_on)
+            s.add(Review(hazard_id=h.id, passed=passed, reviewed_on=day, remarks=remarks, reviewer_id=me.id))
             diff: dict[str, list[Any]] = {"review": [None, "passed" if passed else "failed"]}
             if not passed:
                 diff["status"] = [h.status.value, Status.rectifying.value]
@@ -791,6 +793,10 @@ class Register:
             active = [x for x in h.supervisions if x.delisted_on is None]
             if active and me.role is not Role.supervisor:
                 raise PermissionDenied.one("register.forbidden", f"隐患 {hazard_id} 正在挂牌督办：销号同时摘牌，须由督办负责人操作")
+            passed = [r.reviewed_on for r in h.reviews if r.passed]
+            if h.grade is Grade.major and passed and day < max(passed):
+                # A 销号 dated before the 复查 that allowed it would read, on the register, as closed unchecked.
+                raise InvalidInput.one("register.close_date", f"销号日期 {day} 早于复查通过日期 {max(passed)}")
             for x in active:
                 x.delisted_on = day
                 x.delisted_by = me.id
@@ -1018,6 +1024,13 @@ _PERMISSION_ZH = {
     "hazard.review": "复查", "hazard.close": "销号", "hazard.supervise": "挂牌督办或摘牌", "hazard.suspend": "登记停产停业整顿",
     "spot_check.record": "登记抽查检查", "void": "作废记录",
 }
+
+
+def _check_day(what: str, day: dt.date, found_on: dt.date) -> None:
+    # A date after today is not refused yet: evidence and audit times come from the wall
+    # clock while "today" is injectable, so the two cannot be compared consistently.
+    if day < found_on:
+        raise InvalidInput.one("register.date_order", f"{what} {day} 早于发现日期 {found_on}")
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
