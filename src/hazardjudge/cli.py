@@ -209,6 +209,9 @@ ONE_SHOT = {"judge", "explain", "notice", "checklist", "lint", "schema"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Called without argv, main() is the command's own process (not a test or a library
+    # caller), which a batch may settle (hazardjudge.engine.heap.settle) when it judges in-process.
+    args.own_process = argv is None
     # A one-shot command lives well under a second: the cyclic collector's passes over the
     # modules it imports and the bundle it loads freed nothing and took ~5% of a `judge`
     # run. Restored on return, since main() also runs inside other processes (the tests).
@@ -644,6 +647,7 @@ def _batch(args: argparse.Namespace) -> int:
         summary = run_batch(
             source, args.output, Job(engine, args.view, clock.today()), workers=workers, dask=args.dask,
             resume=args.resume, errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(),
+            own_process=args.own_process,
         )
     except InputError as exc:
         _print_problems(exc.problems)
@@ -703,7 +707,7 @@ def _rejudge(args: argparse.Namespace) -> int:
     try:
         report, summary = run_rejudge(
             source, RejudgeJob(old, new, clock.today()), workers=workers, dask=args.dask, changes=args.changes,
-            errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(),
+            errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(), own_process=args.own_process,
         )
     except InputError as exc:
         _print_problems(exc.problems)
