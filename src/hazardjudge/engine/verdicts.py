@@ -42,6 +42,8 @@ from hazardjudge.engine.relevance import DocumentRelevance, DocumentView, Releva
 
 GENERIC_LABEL = "重大事故隐患"
 _UNSEEN = object()
+#: decided results kept per engine for reuse (see VerdictBuilder._result)
+_MAX_RESULTS = 50_000
 
 
 def not_encoded_note(version: DocumentVersion) -> str:
@@ -93,6 +95,7 @@ class VerdictBuilder:
         self.named = named
         self.values: dict = {}
         self._shown: dict[str, FactValue] = {}
+        self._results: dict = self.memo.setdefault("results", {})
 
     def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
         shown = self._shown
@@ -364,6 +367,23 @@ class VerdictBuilder:
         outcome = out.outcome if out else Outcome.undetermined
         pending = out.pending if out else ()
         item = info.source.item
+        key = None
+        if out is not None and not pending and outcome is not Outcome.undetermined and not isinstance(item, Combination) and (
+            outcome is not Outcome.triggered or info.kind == "exclusion"
+        ):
+            # A decided clause without a finding text to fill (not triggered, not applicable,
+            # excluded, an exclusion's outcome) is the same result whenever the engine decided
+            # it on the same answers: most of a verdict's results, and most of the time to
+            # build one. Results are immutable and shared, as the shown answers are.
+            values = self.answers.values
+            try:
+                key = (version.key, info.id, provisional, outcome, out.facts, out.excluded_by,
+                       tuple((type(v), v) for v in (values.get(f, _UNSEEN) for f in out.facts)))
+                cached = self._results.get(key)
+            except TypeError:  # an unhashable answer: build it
+                key = cached = None
+            if cached is not None:
+                return cached
         counts: list[CountDetail] = []
         facts = out.facts if out else ()
         if isinstance(item, Combination):
@@ -381,7 +401,7 @@ class VerdictBuilder:
         elif info.kind == "exclusion":
             finding = item.note if outcome is Outcome.triggered else None
         # Output models are built from checked data: skip re-validation on the hot path.
-        return RuleResult.trusted(
+        result = RuleResult.trusted(
             rule=info.id,
             kind=info.kind,
             major=info.major,
@@ -401,6 +421,11 @@ class VerdictBuilder:
             status="provisional" if provisional else "confirmed",
             status_note=provisional,
         )
+        if key is not None:
+            if len(self._results) >= _MAX_RESULTS:
+                self._results.clear()  # bounded: numeric answers make many keys in a long batch
+            self._results[key] = result
+        return result
 
     def _replacement(self, item_id: str):
         replaced = self.memo.get("replaced")
