@@ -329,7 +329,6 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     from hazardjudge.engine.yamlio import MAX_FILE_BYTES
     from hazardjudge.inputs import observations
     from hazardjudge.inputs.inspections import decode_text, detect, is_blank, parse_date, parse_inspection
-    from hazardjudge.inputs.pasting import refused
 
     try:
         if args.file == "-":
@@ -371,6 +370,9 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     if engine is None:
         return EXIT_CONFIG
     if fmt not in ("yaml", "json"):
+        # Only pasted forms need the paste reader (and rapidfuzz, the checklists): ~10% of a YAML judge's start.
+        from hazardjudge.inputs.pasting import refused
+
         site = {"site.kinds": args.site} if getattr(args, "site", None) else None
         try:
             answers, pasted = engine.paste(data, on=on, sectors=args.sectors, site=site, fmt=fmt, source=name)
