@@ -86,8 +86,13 @@ class VerdictBuilder:
         on: dt.date,
         named: set[str],
         memo: dict | None = None,
+        decisive_only: bool = False,
     ) -> None:
         self.compiled = compiled
+        # Only the results of major clauses triggered or open, and no questions: for a caller
+        # that reads nothing else (the batch's findings view). Those results, every document
+        # and overall outcome and label are built by the same code as in a full verdict.
+        self.decisive_only = decisive_only
         # Per-engine memo of what depends only on the bundle (citations, gaps, shown yes/no answers): immutable values.
         self.memo = memo if memo is not None else {}
         self.answers = answers
@@ -211,20 +216,32 @@ class VerdictBuilder:
             outcome, text = OverallOutcome.none, f"未发现{label}"
         relevance = Relevance(self.compiled, views, outcome)
         major = outcome is OverallOutcome.major
+        lean = self.decisive_only
         return Verdict.trusted(
             inspection_date=self.on,
             outcome=outcome,
             outcome_label=text,
             documents=documents,
-            questions=[] if major else relevance.questions(further=False),
-            possible_outcomes=relevance.possible_outcomes(),
-            further_questions=relevance.questions(further=True) if major else [],
+            questions=[] if major or lean else relevance.questions(further=False),
+            possible_outcomes=[] if lean else relevance.possible_outcomes(),
+            further_questions=relevance.questions(further=True) if major and not lean else [],
             pending=pending,
             provisional=provisional,
             bundle=self.compiled.bundle.fingerprint,
             layers=self._layers(),
             replacements=list(self.compiled.bundle.replacements),
         )
+
+    def _targets(self, targets: dict[str, TargetInfo], group: dict[str, TargetOutcome]):
+        """The targets whose results the verdict lists: all, or only the decisive ones still in play."""
+        if not self.decisive_only:
+            return targets.values()
+        # A document's outcome and label read only these (see _document and _provisional).
+        return [
+            info
+            for tid, info in targets.items()
+            if info.kind != "exclusion" and info.major and (tid not in group or group[tid].outcome in _IN_PLAY)
+        ]
 
     def _layers(self) -> list[LayerRef]:
         cached = self.memo.get("layers")
@@ -256,7 +273,7 @@ class VerdictBuilder:
         )
         results = [
             self._result(reference, info, group, rel, ref.label.replace("{clause}", "、".join(info.cites)))
-            for info in compiled_doc.targets.values()
+            for info in self._targets(compiled_doc.targets, group)
         ]
         decisive = [r for r in results if r.kind != "exclusion" and r.major]
         met = sum(1 for r in decisive if r.outcome is Outcome.triggered)
@@ -326,7 +343,7 @@ class VerdictBuilder:
                 **common,
             )
             return result, DocumentView(index, f"scope:{sector}", sector_model.title, sector_model.document, "", "no_version_in_force", True, [], rel)
-        results = [self._result(version, info, group, rel) for info in compiled_doc.targets.values()]
+        results = [self._result(version, info, group, rel) for info in self._targets(compiled_doc.targets, group)]
         gaps = self.memo.get(("gaps", version.key))
         if gaps is None:
             gaps = self.memo[("gaps", version.key)] = tuple(_gaps(self.compiled, version))
@@ -477,6 +494,7 @@ def _counts(combo: Combination, group: dict[str, TargetOutcome], targets: dict[s
     return details
 
 
+_IN_PLAY = (Outcome.triggered, Outcome.undetermined)
 _APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_applicable: Applicability.not_applicable}
 
 
