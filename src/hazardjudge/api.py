@@ -181,11 +181,17 @@ class Engine:
         on: dt.date | None = None,
         sectors: Iterable[str] | None = None,
         general_hazards: Iterable[GeneralHazard | Mapping[str, Any]] | None = None,
+        decisive_only: bool = False,
     ) -> Verdict:
         """Judge one inspection. ``on`` defaults to the inspection's own date, then today.
 
         ``general_hazards`` (or an Inspection's own) are echoed in the verdict with hints to
         the questions that decide them; they never change the outcome or the findings.
+
+        ``decisive_only``: the verdict lists only the results of major clauses that are
+        triggered or still open (their citations, facts, missing answers) and no questions or
+        possible outcomes; its outcomes and labels are the full verdict's. For a caller that
+        reads nothing else, such as the batch's findings view; not a verdict to show a user.
         """
         hazards = observations.from_data(list(general_hazards), None, "<general_hazards>") if general_hazards else []
         if isinstance(facts, Inspection):
@@ -201,7 +207,7 @@ class Engine:
             raise InputError(problems)
         on = on or clock.today()
         evaluation, chosen, named = self.evaluate(answers, on, sectors)
-        verdict = VerdictBuilder(self.compiled, answers, on, named, self._memo).build(evaluation, chosen)
+        verdict = VerdictBuilder(self.compiled, answers, on, named, self._memo, decisive_only).build(evaluation, chosen)
         return observations.attach(verdict, hazards, self.bundle, answers)
 
 

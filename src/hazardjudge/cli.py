@@ -210,6 +210,9 @@ ONE_SHOT = {"judge", "explain", "notice", "checklist", "lint", "schema"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Called without argv, main() is the command's own process (not a test or a library
+    # caller), which a batch may settle (hazardjudge.engine.heap.settle) when it judges in-process.
+    args.own_process = argv is None
     # A one-shot command lives well under a second: the cyclic collector's passes over the
     # modules it imports and the bundle it loads freed nothing and took ~5% of a `judge`
     # run. Restored on return, since main() also runs inside other processes (the tests).
@@ -327,7 +330,6 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     from hazardjudge.engine.yamlio import MAX_FILE_BYTES
     from hazardjudge.inputs import observations
     from hazardjudge.inputs.inspections import decode_text, detect, is_blank, parse_date, parse_inspection
-    from hazardjudge.inputs.pasting import refused
 
     try:
         if args.file == "-":
@@ -369,6 +371,9 @@ def _read_inspection(args: argparse.Namespace) -> "Read | int":
     if engine is None:
         return EXIT_CONFIG
     if fmt not in ("yaml", "json"):
+        # Only pasted forms need the paste reader (and rapidfuzz, the checklists): ~10% of a YAML judge's start.
+        from hazardjudge.inputs.pasting import refused
+
         site = {"site.kinds": args.site} if getattr(args, "site", None) else None
         try:
             answers, pasted = engine.paste(data, on=on, sectors=args.sectors, site=site, fmt=fmt, source=name)
@@ -645,6 +650,7 @@ def _batch(args: argparse.Namespace) -> int:
         summary = run_batch(
             source, args.output, Job(engine, args.view, clock.today()), workers=workers, dask=args.dask,
             resume=args.resume, errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(),
+            own_process=args.own_process,
         )
     except InputError as exc:
         _print_problems(exc.problems)
@@ -704,7 +710,7 @@ def _rejudge(args: argparse.Namespace) -> int:
     try:
         report, summary = run_rejudge(
             source, RejudgeJob(old, new, clock.today()), workers=workers, dask=args.dask, changes=args.changes,
-            errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(),
+            errors=args.errors, stderr=sys.stderr, progress=sys.stderr.isatty(), own_process=args.own_process,
         )
     except InputError as exc:
         _print_problems(exc.problems)

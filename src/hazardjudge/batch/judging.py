@@ -81,13 +81,19 @@ def parse(record: Record) -> tuple[str | int | None, Any]:
         raise
 
 
-def judge_inspection(engine: Engine, parsed, today: dt.date) -> Verdict:
-    """The CLI's path for a YAML/JSON inspection: strict reading, then the engine's judgement."""
+def judge_inspection(engine: Engine, parsed, today: dt.date, decisive_only: bool = False) -> Verdict:
+    """The CLI's path for a YAML/JSON inspection: strict reading, then the engine's judgement.
+
+    ``decisive_only`` for the findings view, which reads only the results of major clauses
+    triggered or open (see Engine.judge)."""
     inspection = parsed.inspection
     answers = engine.read(inspection.facts, parsed.positions)
     if problems := observations.check_categories(inspection.general_hazards, engine.bundle):
         raise InputError(problems)
-    return engine.judge(answers, on=inspection.on or today, sectors=inspection.sectors, general_hazards=inspection.general_hazards)
+    return engine.judge(
+        answers, on=inspection.on or today, sectors=inspection.sectors, general_hazards=inspection.general_hazards,
+        decisive_only=decisive_only,
+    )
 
 
 def _failure(job: Job, record: Record, ident, problems: list[LineError], internal: bool) -> Judged:
@@ -101,7 +107,7 @@ def judge_record(job: Job, record: Record) -> Judged:
         return _failure(job, record, ident, [LineError(code="input.unreadable", message=record.text)], False)
     try:
         ident, parsed = parse(record)
-        verdict = judge_inspection(job.engine, parsed, job.today)
+        verdict = judge_inspection(job.engine, parsed, job.today, decisive_only=job.view != "full")
     except HazardJudgeError as exc:
         ident = getattr(exc, "id", ident)
         return _failure(job, record, ident, [LineError.of(p) for p in exc.problems], False)

@@ -284,7 +284,8 @@ def render_text(report: RejudgeReport, sector_titles: dict[str, str] | None = No
 
 
 def run_rejudge(
-    source: Source, job: RejudgeJob, *, workers: int, dask: str | None, changes: str | None, errors: str | None, stderr: TextIO, progress: bool
+    source: Source, job: RejudgeJob, *, workers: int, dask: str | None, changes: str | None, errors: str | None, stderr: TextIO, progress: bool,
+    own_process: bool = False,
 ) -> tuple[RejudgeReport, Summary]:
     """Compare every record; changed ones to ``changes`` (JSON Lines) as they come, in input order."""
     t = Tally(job.old, job.new)
@@ -298,7 +299,7 @@ def run_rejudge(
     out = LineWriter(changes) if changes else None
     err = LineWriter(errors) if errors else None
     try:
-        for c in results(compare_chunk, job, source.records(), workers, dask):
+        for c in results(compare_chunk, job, source.records(), workers, dask, own_process):
             t.add(c)
             if c.errors:
                 summary.failed += 1

@@ -177,6 +177,7 @@ class DurableEvaluator:
         self._groups: dict[str, list[str]] = {}
         self._finals: dict[str, str] = {}
         self._reads: dict[str, list[tuple[str, int, Any]]] = {}  # per ruleset name
+        self._pieces: dict[str, str] | None = None
         _tune_allocator()
 
     # ----------------------------------------------------------------- set-up
@@ -245,28 +246,41 @@ class DurableEvaluator:
         return f'{self._body(ruleset, answers, named)},"sid":"{sid}"}}'
 
     def _body(self, ruleset: str, answers: Answers, named: set[str]) -> str:
-        """The answer fact for one ruleset, without its session id and closing brace."""
+        """The answer fact for one ruleset, without its session id and closing brace.
+
+        Each fact's attributes as text ("" when unanswered) are kept for the rest of the
+        evaluation (``_pieces``): an attribute's name does not depend on the ruleset, and the
+        scope facts go into every slice of a document.
+        """
+        pieces = self._pieces if self._pieces is not None else {}
         parts = ['{"t":"i"']
         values = answers.values
         for fid, kind, key in self._reads[ruleset]:
-            if kind == _SCALAR:
-                if fid in values:
-                    parts.append(key + engine_json(to_scalar(values[fid])))
-            elif kind == _SET:
-                if fid in values:
-                    value = values[fid]
-                    parts.extend(k + ("true" if v in value else "false") for v, k in key)
-            else:
-                attr, sector = key
-                parts.append(attr + ("true" if sector in named else "false"))
+            piece = pieces.get(fid)
+            if piece is None:
+                if kind == _SCALAR:
+                    piece = key + engine_json(to_scalar(values[fid])) if fid in values else ""
+                elif kind == _SET:
+                    value = values.get(fid)
+                    piece = ",".join(k + ("true" if v in value else "false") for v, k in key) if fid in values else ""
+                else:
+                    attr, sector = key
+                    piece = attr + ("true" if sector in named else "false")
+                pieces[fid] = piece
+            if piece:
+                parts.append(piece)
         return ",".join(parts)
 
     def evaluate(self, answers: Answers, named: set[str], documents: list[str]) -> Evaluation:
         with self._lock:
             result = Evaluation()
-            scope = result.groups["scope"] = self._run_group("scope", answers, named, result.fired)
-            for key in in_scope(self.compiled, scope, documents):
-                result.groups[key] = self._run_group(key, answers, named, result.fired)
+            self._pieces = {}  # these answers' attribute texts, for this evaluation only
+            try:
+                scope = result.groups["scope"] = self._run_group("scope", answers, named, result.fired)
+                for key in in_scope(self.compiled, scope, documents):
+                    result.groups[key] = self._run_group(key, answers, named, result.fired)
+            finally:
+                self._pieces = None
             return result
 
     def _run_group(self, group: str, answers: Answers, named: set[str], fired: set[str]) -> dict[str, TargetOutcome]:

@@ -42,6 +42,8 @@ from hazardjudge.engine.relevance import DocumentRelevance, DocumentView, Releva
 
 GENERIC_LABEL = "重大事故隐患"
 _UNSEEN = object()
+#: decided results kept per engine for reuse (see VerdictBuilder._result)
+_MAX_RESULTS = 50_000
 
 
 def not_encoded_note(version: DocumentVersion) -> str:
@@ -84,8 +86,13 @@ class VerdictBuilder:
         on: dt.date,
         named: set[str],
         memo: dict | None = None,
+        decisive_only: bool = False,
     ) -> None:
         self.compiled = compiled
+        # Only the results of major clauses triggered or open, and no questions: for a caller
+        # that reads nothing else (the batch's findings view). Those results, every document
+        # and overall outcome and label are built by the same code as in a full verdict.
+        self.decisive_only = decisive_only
         # Per-engine memo of what depends only on the bundle (citations, gaps, shown yes/no answers): immutable values.
         self.memo = memo if memo is not None else {}
         self.answers = answers
@@ -93,6 +100,7 @@ class VerdictBuilder:
         self.named = named
         self.values: dict = {}
         self._shown: dict[str, FactValue] = {}
+        self._results: dict = self.memo.setdefault("results", {})
 
     def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
         shown = self._shown
@@ -209,20 +217,32 @@ class VerdictBuilder:
             outcome, text = OverallOutcome.none, f"未发现{label}"
         relevance = Relevance(self.compiled, views, outcome)
         major = outcome is OverallOutcome.major
+        lean = self.decisive_only
         return Verdict.trusted(
             inspection_date=self.on,
             outcome=outcome,
             outcome_label=text,
             documents=documents,
-            questions=[] if major else relevance.questions(further=False),
-            possible_outcomes=relevance.possible_outcomes(),
-            further_questions=relevance.questions(further=True) if major else [],
+            questions=[] if major or lean else relevance.questions(further=False),
+            possible_outcomes=[] if lean else relevance.possible_outcomes(),
+            further_questions=relevance.questions(further=True) if major and not lean else [],
             pending=pending,
             provisional=provisional,
             bundle=self.compiled.bundle.fingerprint,
             layers=self._layers(),
             replacements=list(self.compiled.bundle.replacements),
         )
+
+    def _targets(self, targets: dict[str, TargetInfo], group: dict[str, TargetOutcome]):
+        """The targets whose results the verdict lists: all, or only the decisive ones still in play."""
+        if not self.decisive_only:
+            return targets.values()
+        # A document's outcome and label read only these (see _document and _provisional).
+        return [
+            info
+            for tid, info in targets.items()
+            if info.kind != "exclusion" and info.major and (tid not in group or group[tid].outcome in _IN_PLAY)
+        ]
 
     def _layers(self) -> list[LayerRef]:
         cached = self.memo.get("layers")
@@ -254,7 +274,7 @@ class VerdictBuilder:
         )
         results = [
             self._result(reference, info, group, rel, ref.label.replace("{clause}", "、".join(info.cites)))
-            for info in compiled_doc.targets.values()
+            for info in self._targets(compiled_doc.targets, group)
         ]
         decisive = [r for r in results if r.kind != "exclusion" and r.major]
         met = sum(1 for r in decisive if r.outcome is Outcome.triggered)
@@ -324,7 +344,7 @@ class VerdictBuilder:
                 **common,
             )
             return result, DocumentView(index, f"scope:{sector}", sector_model.title, sector_model.document, "", "no_version_in_force", True, [], rel)
-        results = [self._result(version, info, group, rel) for info in compiled_doc.targets.values()]
+        results = [self._result(version, info, group, rel) for info in self._targets(compiled_doc.targets, group)]
         gaps = self.memo.get(("gaps", version.key))
         if gaps is None:
             gaps = self.memo[("gaps", version.key)] = tuple(_gaps(self.compiled, version))
@@ -365,6 +385,23 @@ class VerdictBuilder:
         outcome = out.outcome if out else Outcome.undetermined
         pending = out.pending if out else ()
         item = info.source.item
+        key = None
+        if out is not None and not pending and outcome is not Outcome.undetermined and not isinstance(item, Combination) and (
+            outcome is not Outcome.triggered or info.kind == "exclusion"
+        ):
+            # A decided clause without a finding text to fill (not triggered, not applicable,
+            # excluded, an exclusion's outcome) is the same result whenever the engine decided
+            # it on the same answers: most of a verdict's results, and most of the time to
+            # build one. Results are immutable and shared, as the shown answers are.
+            values = self.answers.values
+            try:
+                key = (version.key, info.id, provisional, outcome, out.facts, out.excluded_by,
+                       tuple((type(v), v) for v in (values.get(f, _UNSEEN) for f in out.facts)))
+                cached = self._results.get(key)
+            except TypeError:  # an unhashable answer: build it
+                key = cached = None
+            if cached is not None:
+                return cached
         counts: list[CountDetail] = []
         facts = out.facts if out else ()
         if isinstance(item, Combination):
@@ -382,7 +419,7 @@ class VerdictBuilder:
         elif info.kind == "exclusion":
             finding = item.note if outcome is Outcome.triggered else None
         # Output models are built from checked data: skip re-validation on the hot path.
-        return RuleResult.trusted(
+        result = RuleResult.trusted(
             rule=info.id,
             kind=info.kind,
             major=info.major,
@@ -402,6 +439,11 @@ class VerdictBuilder:
             status="provisional" if provisional else "confirmed",
             status_note=provisional,
         )
+        if key is not None:
+            if len(self._results) >= _MAX_RESULTS:
+                self._results.clear()  # bounded: numeric answers make many keys in a long batch
+            self._results[key] = result
+        return result
 
     def _replacement(self, item_id: str):
         replaced = self.memo.get("replaced")
@@ -467,6 +509,7 @@ def _deciding_variants(counts: list[CountDetail]) -> tuple[str, ...] | None:
     return open_ or None
 
 
+_IN_PLAY = (Outcome.triggered, Outcome.undetermined)
 _APPLICABILITY = {Outcome.triggered: Applicability.applicable, Outcome.not_applicable: Applicability.not_applicable}
 
 

@@ -75,6 +75,11 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
+_resolved: dict[tuple[str, Any], str] = {}
+_RESOLVE_MAX_LEN = 48
+_RESOLVE_MAX_ENTRIES = 100_000
+
+
 class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader that records positions, rejects duplicate keys and aliases.
 
@@ -84,6 +89,30 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """
 
     source_name = "<yaml>"
+
+    if not _BaseLoader.yaml_path_resolvers:
+        # PyYAML's resolver is pure Python and libyaml's composer calls it for every node
+        # (about a fifth of loading the shipped bundle). With no path resolvers registered,
+        # as for every safe loader, a tag depends only on the node's kind, its text and how
+        # the scalar was written (plain or quoted): short scalars, the keys and small values
+        # that repeat through a bundle, are resolved once per process. Long texts are rarely
+        # repeated and are resolved each time. The path tracking has nothing to track.
+        def resolve(self, kind, value, implicit):  # type: ignore[override]
+            if kind is not yaml.ScalarNode or len(value) > _RESOLVE_MAX_LEN:
+                return super().resolve(kind, value, implicit)
+            key = (value, implicit)
+            tag = _resolved.get(key)
+            if tag is None:
+                if len(_resolved) >= _RESOLVE_MAX_ENTRIES:
+                    _resolved.clear()
+                tag = _resolved[key] = super().resolve(kind, value, implicit)
+            return tag
+
+        def descend_resolver(self, current_node, current_index):  # type: ignore[override]
+            pass
+
+        def ascend_resolver(self):  # type: ignore[override]
+            pass
 
     def construct_document(self, node):  # type: ignore[override]
         self._seen: set[yaml.Node] = set()
