@@ -94,10 +94,13 @@ def test_version_boundary_at_order_21(shipped, on):
         assert (doc.document.version, doc.document.number) == ("2021", "应急管理部令第4号")
         assert doc.outcome is DocumentOutcome.major
     else:
-        # The revised text was not read: a gap, never judged on the old items, never "none".
-        assert (doc.document.version, doc.document.number) == ("2026", "应急管理部令第21号")
-        assert doc.outcome is DocumentOutcome.undetermined
-        assert [g.clause for g in doc.gaps] == ["全文"] and doc.results == []
+            # The revised text is read but not encoded: the unit is routed to 令第21号, never judged on
+            # the old items, never "none"; every article of the revision stays a declared gap.
+            assert (doc.document.version, doc.document.number) == ("2026", "应急管理部令第21号")
+            assert doc.outcome is DocumentOutcome.undetermined and doc.identity_only and doc.results == []
+            assert "应按《煤矿重大事故隐患判定标准》（应急管理部令第21号）判定" in doc.outcome_label
+            gaps = [g.clause for g in doc.gaps]
+            assert len(gaps) == 18 and gaps[1].startswith("第四条") and gaps[-1].startswith("第二十条")
 
 
 def test_before_order_4_no_version_is_in_force(shipped):
