@@ -94,10 +94,16 @@ def test_version_boundary_at_order_21(shipped, on):
         assert (doc.document.version, doc.document.number) == ("2021", "应急管理部令第4号")
         assert doc.outcome is DocumentOutcome.major
     else:
-        # The revised text was not read: a gap, never judged on the old items, never "none".
+        # 令第21号 is partly encoded: 第十六条（一） (the same 单回路供电 question) decides it, no 令第4号 rule is
+        # applied, and every article not yet encoded stays a declared gap.
         assert (doc.document.version, doc.document.number) == ("2026", "应急管理部令第21号")
-        assert doc.outcome is DocumentOutcome.undetermined
-        assert [g.clause for g in doc.gaps] == ["全文"] and doc.results == []
+        assert doc.outcome is DocumentOutcome.major and not doc.identity_only
+        hits = [r for r in doc.results if r.outcome is Outcome.triggered]
+        assert [r.rule for r in hits] == ["coal2026.16-1"]
+        assert [(c.clause, c.verification) for c in hits[0].citations] == [("第十六条（一）", "single_source")]
+        assert all(r.rule.startswith("coal2026.") for r in doc.results)
+        gaps = [g.clause for g in doc.gaps]
+        assert len(gaps) == 6 and gaps[0].startswith("第三条") and gaps[-1].startswith("第二十条")
 
 
 def test_before_order_4_no_version_is_in_force(shipped):
@@ -125,3 +131,41 @@ def test_cli_judges_the_coal_example(capsys):
     assert main(["judge", str(example_dir() / "coal_mine.yaml")]) == 1
     out = capsys.readouterr().out
     assert "应急管理部令第4号" in out and "【第八条（八）】" in out
+
+
+
+ORDER_21 = dt.date(2026, 7, 1)
+ORDER_21_ITEMS = {"第四条": 3, "第七条": 5, "第九条": 3, "第十一条": 9, "第十二条": 3, "第十三条": 6, "第十四条": 8,
+                  "第十五条": 4, "第十六条": 3, "第十七条": 3, "第十八条": 7, "第十九条": 2}
+
+
+def test_order_21_encoded_items_are_each_encoded_once(shipped):
+    doc = coal(shipped.judge({"site.kinds": ["coal_mine"]}, on=ORDER_21, sectors=["coal"]))
+    cited = sorted(c.clause for r in doc.results for c in r.citations)
+    expected = sorted(f"{a}（{NUMERALS[i]}）" for a, n in ORDER_21_ITEMS.items() for i in range(n))
+    assert cited == expected
+
+
+@pytest.mark.parametrize("mine_type", ["high_gas", "open_pit"])
+def test_order_21_clean_site_is_never_none_while_articles_are_unencoded(shipped, mine_type):
+    # Every encoded 2026 item answered "否": nothing is triggered, yet the unencoded articles keep it 无法判定.
+    doc = coal(shipped.judge(clean(shipped, mine_type), on=ORDER_21))
+    assert doc.document.version == "2026"
+    assert all(r.outcome is not Outcome.triggered for r in doc.results)
+    assert doc.outcome is DocumentOutcome.undetermined and doc.gaps
+    undetermined = {r.rule for r in doc.results if r.outcome is Outcome.undetermined}
+    assert undetermined == set()
+    gated = {r.rule for r in doc.results if r.outcome is Outcome.not_applicable}
+    open_pit_only = {f"coal2026.15-{n}" for n in range(1, 5)}
+    gas_only = {f"coal2026.7-{n}" for n in range(1, 6)}
+    assert gated == (gas_only if mine_type == "open_pit" else open_pit_only)
+
+
+def test_shipped_order_21_example(shipped):
+    import yaml
+
+    data = yaml.safe_load((example_dir() / "coal_mine_2026.yaml").read_text(encoding="utf-8"))
+    doc = coal(shipped.judge(data["facts"], on=data["date"]))
+    assert doc.document.version == "2026"
+    hits = [r.rule for r in doc.results if r.outcome is Outcome.triggered]
+    assert hits == ["coal2026.15-4"] and doc.outcome is DocumentOutcome.major
