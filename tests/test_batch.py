@@ -43,8 +43,24 @@ def varied(n: int, seed: int = 18) -> list[dict]:
         for key, value in list(data["facts"].items()):
             if isinstance(value, (bool, str)) and value in YES_NO and rng.random() < 0.15:
                 data["facts"][key] = "不知道" if rng.random() < 0.3 else YES_NO[value]
+        if not _judgeable(data):
+            # A flip that contradicts another answer or the named sector makes an error line, not a
+            # varied verdict; which line that hits would depend on the examples shipped.
+            data = json.loads(json.dumps(bases[i % len(bases)]))
         out.append({"id": f"r{i:04d}", **data})
     return out
+
+
+_JOB: list[Job] = []
+
+
+def _judgeable(data: dict) -> bool:
+    if not _JOB:
+        import hazardjudge
+
+        _JOB.append(Job(hazardjudge.load(), "findings", dt.date(2026, 11, 1)))
+    record = judging.Record(1, "varied", "jsonl", json.dumps(data, ensure_ascii=False))
+    return not judging.judge_record(_JOB[0], record).errors
 
 
 def write_jsonl(path: Path, rows: list, extra: list[bytes] = ()) -> Path:
