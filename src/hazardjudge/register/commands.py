@@ -258,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
 def _guarded(fn) -> int:
     from pydantic import ValidationError
 
+    from hazardjudge.errors import validation_message_zh
     from hazardjudge.register.errors import AuthenticationError, ConflictError, NotFound, PermissionDenied, RegisterError
 
     try:
@@ -265,7 +266,7 @@ def _guarded(fn) -> int:
     except ValidationError as exc:
         for err in exc.errors():
             where = ".".join(str(x) for x in err["loc"])
-            print(f"错误：{_FIELD_ZH.get(where, where)}：{_validation_zh(err)}", file=sys.stderr)
+            print(f"错误：{_FIELD_ZH.get(where, where)}：{validation_message_zh(err)}", file=sys.stderr)
         return EXIT_DATAERR
     except _Usage as exc:
         print(str(exc), file=sys.stderr)
@@ -287,19 +288,6 @@ _FIELD_ZH = {
     "time_limit": "时限", "plan": "预案", "deadline_days": "整改期限天数", "certificate": "执法证号", "credit_code": "统一社会信用代码",
     "remarks": "备注", "inspectors": "检查人员",
 }
-
-
-def _validation_zh(err: dict) -> str:
-    from hazardjudge.errors import validation_message_zh
-
-    kind, ctx = err["type"], err.get("ctx") or {}
-    if kind == "string_too_short":
-        return "不能为空"
-    if kind == "string_too_long":
-        return f"过长（最多 {ctx.get('max_length')} 个字符）"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"超出范围（{ctx.get('ge', ctx.get('le'))}）"
-    return validation_message_zh(err)
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -875,9 +875,7 @@ class Register:
 
     def void(self, actor: Actor, hazard_id: int, reason: str, expected_version: int | None = None) -> HazardOut:
         """Void a mistaken hazard (never deleted): kept with its reason, left out of lists and reports."""
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput.one("register.void_reason", "作废须写明原因")
+        reason = _void_reason(reason)
         with self._write(actor, "void") as (s, me):
             h = self._writable(s, me, hazard_id, expected_version)
             h.voided_at = dt.datetime.now(dt.timezone.utc)
@@ -888,9 +886,7 @@ class Register:
 
     def void_inspection(self, actor: Actor, inspection_id: int, reason: str) -> InspectionOut:
         """Void a mistaken inspection and every hazard filed from it."""
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput.one("register.void_reason", "作废须写明原因")
+        reason = _void_reason(reason)
         with self._write(actor, "void") as (s, me):
             insp = s.get(Inspection, inspection_id)
             if insp is None:
@@ -909,9 +905,7 @@ class Register:
             return _inspection_out(insp, [h.id for h in hazards])
 
     def void_unit(self, actor: Actor, unit_id: int, reason: str) -> UnitOut:
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput.one("register.void_reason", "作废须写明原因")
+        reason = _void_reason(reason)
         with self._write(actor, "void") as (s, me):
             unit = s.get(Unit, unit_id)
             if unit is None:
@@ -990,9 +984,7 @@ class Register:
 
     def void_spot_check(self, actor: Actor, spot_check_id: int, reason: str) -> SpotCheckOut:
         """Void a mistaken spot check (never deleted): kept with its reason, left out of lists and the 调度表."""
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput.one("register.void_reason", "作废须写明原因")
+        reason = _void_reason(reason)
         with self._write(actor, "void") as (s, me):
             row = s.get(SpotCheck, spot_check_id)
             if row is None:
@@ -1024,6 +1016,13 @@ _PERMISSION_ZH = {
     "hazard.review": "复查", "hazard.close": "销号", "hazard.supervise": "挂牌督办或摘牌", "hazard.suspend": "登记停产停业整顿",
     "spot_check.record": "登记抽查检查", "void": "作废记录",
 }
+
+
+def _void_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.one("register.void_reason", "作废须写明原因")
+    return reason
 
 
 def _check_day(what: str, day: dt.date, found_on: dt.date) -> None:
