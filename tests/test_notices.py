@@ -54,6 +54,58 @@ def test_supplementary_sheet_when_undetermined_and_nothing_found(shipped):
     assert "燃气经营者是否已取得燃气经营许可证" in text and "gas.license_held" in text
 
 
+def test_the_sheet_lists_unencoded_clauses_when_no_question_is_left(demo_copy):
+    # Every encoded question answered clean while an article is not encoded: the sheet must
+    # still say what is left to establish, never an empty table.
+    criteria = demo_copy / "criteria" / "demo-2017.yaml"
+    criteria.write_text(criteria.read_text(encoding="utf-8").replace("clauses:\n", "not_encoded:\n  - 第九条 其他情形\nclauses:\n", 1), encoding="utf-8")
+    from hazardjudge.api import load
+
+    engine = load(demo_copy / "criteria", demo_copy / "rules")
+    facts = {"demo.categories": ["crowded"], "demo.e1": False, "demo.e2": False, "demo.e3": False, "demo.closed": False,
+             "demo.exit_width": 2, "demo.exit_width_required": 1}
+    verdict = engine.judge(facts, on=dt.date(2020, 1, 1), sectors=["demo"])
+    assert verdict.outcome.value == "undetermined" and not verdict.questions
+    notice = notices.build(verdict, notices.NoticeConfig())
+    assert notice.kind == "supplementary"
+    assert notice.to_check == ["《演示判定方法》第九条 其他情形所列情形（本工具尚未编码该条，须对照标准原文逐项查明）"]
+    for fmt in ("html", "md", "txt"):
+        assert "第九条 其他情形所列情形" in notices.render(notice, fmt)
+
+
+def test_no_notice_for_a_clean_verdict(shipped):
+    from test_chemicals_provisional import BEFORE, CLEAN  # every 121号 item answered clean
+
+    verdict = shipped.judge(CLEAN, on=BEFORE, sectors=["chemicals"])
+    assert verdict.outcome.value == "none"
+    with pytest.raises(notices.NothingToNotice, match="不需要出具整改通知书或补充检查单"):
+        notices.build(verdict, notices.NoticeConfig(issue_date=ON))
+
+
+def test_no_empty_sheet_when_nothing_is_left_to_ask(demo):
+    # The demo's partly read combination can never end "not triggered": undetermined for good,
+    # with no question the unit could answer.
+    facts = {"demo.categories": ["crowded"], "demo.e1": False, "demo.e2": False, "demo.e3": False, "demo.e4": False,
+             "demo.closed": False, "demo.exit_width": 2, "demo.exit_width_required": 1}
+    verdict = demo.judge(facts, on=dt.date(2020, 1, 1), sectors=["demo"])
+    assert verdict.outcome.value == "undetermined" and not verdict.questions
+    with pytest.raises(notices.NothingToNotice, match="没有需要被检查单位补充查明的事项（5.3）"):
+        notices.build(verdict, notices.NoticeConfig(issue_date=ON))
+
+
+def test_notice_command_on_a_clean_inspection_says_why_there_is_none(tmp_path, capsys):
+    import json
+
+    from test_chemicals_provisional import BEFORE, CLEAN
+
+    src = tmp_path / "clean.json"
+    src.write_text(json.dumps({"date": BEFORE.isoformat(), "sectors": ["chemicals"], "facts": CLEAN}, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "n.html"
+    assert main(["notice", str(src), "-o", str(out)]) == 0
+    assert "不需要出具整改通知书或补充检查单" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("fmt", ["html", "md", "txt"])
 def test_hostile_text_stays_inert(shipped, fmt):
     verdict, _ = example_verdict(shipped, **{"gas.other_serious_violation": True, "gas.other_serious_violation_description": HOSTILE})

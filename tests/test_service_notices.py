@@ -40,6 +40,15 @@ def test_settings_from_the_page_reach_the_notice(client):
         assert piece in page
 
 
+def test_no_document_for_a_clean_verdict_is_a_409_that_says_why(client):
+    from test_chemicals_provisional import BEFORE, CLEAN
+
+    inspection = {"facts": CLEAN, "sectors": ["chemicals"], "date": BEFORE.isoformat()}
+    response = client.post("/api/notice", json={"inspection": inspection, "format": "html"})
+    assert response.status_code == 409
+    assert response.json()["outcome"] == "none" and "不需要出具整改通知书" in response.json()["error"]
+
+
 def test_issue_date_before_the_inspection_is_a_chinese_400(client):
     settings = {**SETTINGS, "issue_date": "2026-11-17"}
     response = client.post("/api/notice", json={"inspection": INSPECTION, "settings": settings, "format": "pdf"})

@@ -482,6 +482,9 @@ def _notice(args: argparse.Namespace) -> int:
         config = notices.NoticeConfig.model_validate(settings)
         verdict = read.engine.judge(read.answers, on=read.on, sectors=read.sectors, general_hazards=read.general_hazards)
         notice = notices.build(verdict, config)
+    except notices.NothingToNotice as exc:
+        print(f"{exc}。", file=sys.stderr)
+        return _verdict_exit(verdict)
     except InputError as exc:
         _print_problems(exc.problems)
         return EXIT_DATAERR

@@ -29,10 +29,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from hazardjudge import clock, workdays
 from hazardjudge.engine.answers import printable
-from hazardjudge.engine.models import DocumentResult, Outcome, OverallOutcome, RuleResult, Verdict
+from hazardjudge.engine.models import DocumentResult, GapReason, Outcome, OverallOutcome, RuleResult, Verdict
 from hazardjudge.engine.yamlio import load_yaml_text
 from hazardjudge.errors import InputError, Problem
 from hazardjudge.outputs.rendering import bytecode_cache
+
+
+class NothingToNotice(ValueError):
+    """The verdict leaves nothing to order rectified and nothing to ask the unit."""
+
+    def __init__(self, outcome: OverallOutcome, open_clauses: list[str]):
+        self.outcome = outcome
+        if outcome is OverallOutcome.none:
+            text = "未发现重大事故隐患，也没有记录一般隐患，不需要出具整改通知书或补充检查单"
+        else:
+            where = f"（{'、'.join(open_clauses)}）" if open_clauses else ""
+            text = f"结论为无法判定，但没有需要被检查单位补充查明的事项{where}，不出具补充检查单"
+        super().__init__(text)
 
 
 class Party(BaseModel):
@@ -194,6 +207,9 @@ class Notice(BaseModel):
     items: list[NoticeItem]
     questions: list[tuple[str, str]]  # (fact id, question)
     open_clauses: list[str]
+    # Clauses of an applicable, partly encoded standard that this tool cannot ask about: the
+    # inspector still has to establish them against the published text.
+    to_check: list[str] = []
     pending: list[PendingItem] = []
     bundle: str
     general_hazards: list[GeneralHazardItem] = []
@@ -403,6 +419,22 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         if r.outcome is Outcome.undetermined and not r.pending_exclusions
         for c in r.citations[-1:]
     ] + [f"{g.clause}（尚未编码或未核验）" for d in verdict.documents for g in d.gaps]
+    to_check = [
+        f"《{d.document.title}》{g.clause}所列情形（本工具尚未编码该条，须对照标准原文逐项查明）"
+        for d in verdict.documents
+        if d.document and d.applicability.value == "applicable" and not d.identity_only
+        for g in d.gaps
+        if g.reason is GapReason.not_encoded
+    ]
+    not_encoded = [
+        d.outcome_label.removeprefix("无法判定：")
+        for d in verdict.documents
+        # A version judged against a provisional reference says so in reference_notes instead.
+        if d.identity_only and d.applicability.value == "applicable" and d.reference is None
+    ]
+    if kind == "supplementary" and not (verdict.questions or to_check or not_encoded or pending):
+        # An empty 补充检查单 would ask the unit to establish nothing.
+        raise NothingToNotice(verdict.outcome, open_clauses)
     shipped = defaults()
     bases = list(dict.fromkeys(config.legal_basis.get(s) or shipped["legal_basis"].get(s) or "" for s in sectors))
     configured = bool(bases) and all(bases)
@@ -421,12 +453,8 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         pending=pending,
         bundle=verdict.bundle,
         general_hazards=general,
-        not_encoded=[
-            d.outcome_label.removeprefix("无法判定：")
-            for d in verdict.documents
-            # A version judged against a provisional reference says so in reference_notes instead.
-            if d.identity_only and d.applicability.value == "applicable" and d.reference is None
-        ],
+        to_check=to_check,
+        not_encoded=not_encoded,
         reference_notes=[d.reference_note for d in verdict.documents if d.reference_note and d.provisional],
         legal_basis="和".join(bases) if configured else shipped["legal_basis_missing"],
         legal_basis_configured=configured,

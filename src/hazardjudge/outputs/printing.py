@@ -147,7 +147,8 @@ def docx(notice: Notice) -> bytes:
     para(p["intro"], indent=True)
     if n.kind == "supplementary":
         table(["序号", "需要查明的事项", "查明情况"],
-              [[str(k), f"{q}\n编号：{fid}", ""] for k, (fid, q) in enumerate(n.questions, start=1)], [12, 122, 40])
+              [[str(k), f"{q}\n编号：{fid}", ""] for k, (fid, q) in enumerate(n.questions, start=1)]
+              + [[str(k), t, ""] for k, t in enumerate(n.to_check, start=len(n.questions) + 1)], [12, 122, 40])
         if n.open_clauses:
             para("涉及的判定条款：" + "、".join(n.open_clauses), size=10)
     else:

@@ -295,7 +295,11 @@ def create_app(engine: Engine | None = None, max_body: int = MAX_BODY_BYTES, reg
     def notice(req: NoticeRequest) -> Response:
         verdict = judge_one(req.inspection).verdict
         settings = notices.NoticeConfig.model_validate(req.settings.model_dump(exclude={"template_dir"}))
-        notice = notices.build(verdict, settings)
+        try:
+            notice = notices.build(verdict, settings)
+        except notices.NothingToNotice as exc:
+            # The judgement succeeded; 409 says there is no document to issue for its outcome, and why.
+            return JSONResponse({"error": str(exc), "outcome": exc.outcome.value}, status_code=409)
         if req.format in ("pdf", "docx"):
             return _notice_file(notice, req.format)
         text = notices.render(notice, req.format)
