@@ -141,7 +141,10 @@ def test_a_clean_answer_set_after_the_boundary_is_undetermined_with_its_reason(s
     assert verdict.outcome_label == doc.outcome_label
     assert "AQ 3067-2026" in doc.outcome_label and "未触发所列情形" in doc.outcome_label
     assert all(r.outcome in (Outcome.not_triggered, Outcome.not_applicable) for r in doc.provisional)
-    assert notices.build(verdict, notices.NoticeConfig()).kind == "supplementary"
+    notice = notices.build(verdict, notices.NoticeConfig())
+    # The sheet asks for AQ 3067-2026's own unread clauses to be checked by hand.
+    assert notice.kind == "supplementary"
+    assert any("（AQ 3067-2026）5.1所列情形" in t and "未能取得或核验" in t for t in notice.to_check)
 
 
 def test_a_partly_answered_inspection_asks_the_121_questions_as_reference(shipped):

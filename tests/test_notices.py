@@ -68,7 +68,7 @@ def test_the_sheet_lists_unencoded_clauses_when_no_question_is_left(demo_copy):
     assert verdict.outcome.value == "undetermined" and not verdict.questions
     notice = notices.build(verdict, notices.NoticeConfig())
     assert notice.kind == "supplementary"
-    assert notice.to_check == ["《演示判定方法》第九条 其他情形所列情形（本工具尚未编码该条，须对照标准原文逐项查明）"]
+    assert notice.to_check == ["《演示判定方法》（DEMO 1-2017）第九条 其他情形所列情形（本工具尚未编码该条，须对照标准原文逐项查明）"]
     for fmt in ("html", "md", "txt"):
         assert "第九条 其他情形所列情形" in notices.render(notice, fmt)
 

@@ -301,6 +301,9 @@ def _check_dates(inspection: dt.date, issue: dt.date, explicit: bool) -> None:
     ])
 
 
+_GAP_WHY = {GapReason.not_encoded: "本工具尚未编码该条", GapReason.unverified: "本工具未能取得或核验该条原文"}
+
+
 def build(verdict: Verdict, config: NoticeConfig) -> Notice:
     issue = config.issue_date or clock.today()
     _check_dates(verdict.inspection_date, issue, config.issue_date is not None)
@@ -419,12 +422,14 @@ def build(verdict: Verdict, config: NoticeConfig) -> Notice:
         if r.outcome is Outcome.undetermined and not r.pending_exclusions
         for c in r.citations[-1:]
     ] + [f"{g.clause}（尚未编码或未核验）" for d in verdict.documents for g in d.gaps]
+    # Unverified clauses are as undecided as unencoded ones: both must be checked by hand. An
+    # identity-only document without a provisional reference is named whole in not_encoded below;
+    # one judged against a reference still has its own clauses to check.
     to_check = [
-        f"《{d.document.title}》{g.clause}所列情形（本工具尚未编码该条，须对照标准原文逐项查明）"
+        f"《{d.document.title}》（{d.document.number}）{g.clause}所列情形（{_GAP_WHY[g.reason]}，须对照标准原文逐项查明）"
         for d in verdict.documents
-        if d.document and d.applicability.value == "applicable" and not d.identity_only
+        if d.document and d.applicability.value == "applicable" and not (d.identity_only and d.reference is None)
         for g in d.gaps
-        if g.reason is GapReason.not_encoded
     ]
     not_encoded = [
         d.outcome_label.removeprefix("无法判定：")
