@@ -7,6 +7,7 @@ yes/no phrase that contains an unknown phrase (it could never be read).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -35,6 +36,16 @@ def _strippable(ch: str) -> bool:
 
 def normalise(text: str) -> str:
     """Folded, lower-case, without whitespace or surrounding punctuation: “ 是的。” → 是的."""
+    # A checklist repeats a handful of short answers (是/否/不清楚) millions of times in a batch;
+    # only short ones are cached so a bounded cache cannot hold megabytes of free text.
+    return _normalise_short(text) if len(text) <= _CACHED_LENGTH else _normalise(text)
+
+
+_CACHED_LENGTH = 64
+_CACHE_SIZE = 8192
+
+
+def _normalise(text: str) -> str:
     t = "".join(fold(text).lower().split())
     start, end = 0, len(t)
     while start < end and _strippable(t[start]):
@@ -42,6 +53,9 @@ def normalise(text: str) -> str:
     while end > start and _strippable(t[end - 1]):
         end -= 1
     return t[start:end]
+
+
+_normalise_short = functools.lru_cache(maxsize=_CACHE_SIZE)(_normalise)
 
 
 def _is_ascii_word(phrase: str) -> bool:
@@ -55,6 +69,8 @@ class Vocabulary:
     lists: dict[str, list[str]] = field(default_factory=lambda: {name: [] for name in ALL_LISTS})
     where: dict[tuple[str, str], Any] = field(default_factory=dict)
     _unknown_pattern: re.Pattern[str] | None = field(default=None, repr=False)
+    # Answers already read; like the pattern, emptied whenever a phrase is added.
+    _unknown_cache: dict[tuple[str, bool], bool] = field(default_factory=dict, repr=False, compare=False)
 
     def words(self, name: str) -> list[str]:
         return self.lists[name]
@@ -79,6 +95,7 @@ class Vocabulary:
             self.where[(name, phrase)] = position
             self.lists[name].append(phrase)
             self._unknown_pattern = None
+            self._unknown_cache.clear()
 
     def check(self, problems: list[Problem]) -> None:
         """A yes/no phrase that contains an unknown phrase would always read as unknown."""
@@ -114,6 +131,17 @@ class Vocabulary:
 
     def is_unknown(self, raw: str, anywhere: bool = True) -> bool:
         """Whether an answer says it is unknown. ``anywhere=False`` for free text: whole answer only."""
+        if len(raw) > _CACHED_LENGTH:
+            return self._is_unknown(raw, anywhere)
+        key = (raw, anywhere)
+        hit = self._unknown_cache.get(key)
+        if hit is None:
+            if len(self._unknown_cache) >= _CACHE_SIZE:  # bounded: a long batch must not grow it
+                self._unknown_cache.clear()
+            hit = self._unknown_cache[key] = self._is_unknown(raw, anywhere)
+        return hit
+
+    def _is_unknown(self, raw: str, anywhere: bool) -> bool:
         text = normalise(raw)
         if not text:
             return True
