@@ -176,3 +176,13 @@ def test_shipped_order_21_example(shipped):
     assert doc.document.version == "2026"
     hits = [r.rule for r in doc.results if r.outcome is Outcome.triggered]
     assert hits == ["coal2026.15-4"] and doc.outcome is DocumentOutcome.major
+
+
+def test_shipped_order_21_clean_example_concludes_none(shipped):
+    # 第五条、第六条 encoded and answered 否 in the example: the fully answered 高瓦斯 mine is 未发现, not 无法判定.
+    import yaml
+
+    data = yaml.safe_load((example_dir() / "coal_mine_2026_clean.yaml").read_text(encoding="utf-8"))
+    doc = coal(shipped.judge(data["facts"], on=data["date"]))
+    assert doc.document.version == "2026"
+    assert doc.outcome is DocumentOutcome.none and doc.gaps == []
