@@ -95,16 +95,14 @@ def test_version_boundary_at_order_21(shipped, on):
         assert (doc.document.version, doc.document.number) == ("2021", "应急管理部令第4号")
         assert doc.outcome is DocumentOutcome.major
     else:
-        # 令第21号 is partly encoded: 第十六条（一） (the same 单回路供电 question) decides it, no 令第4号 rule is
-        # applied, and every article not yet encoded stays a declared gap.
+        # 令第21号 decides it by 第十六条（一） (the same 单回路供电 question); no 令第4号 rule is applied.
         assert (doc.document.version, doc.document.number) == ("2026", "应急管理部令第21号")
         assert doc.outcome is DocumentOutcome.major and not doc.identity_only
         hits = [r for r in doc.results if r.outcome is Outcome.triggered]
         assert [r.rule for r in hits] == ["coal2026.16-1"]
         assert [(c.clause, c.verification) for c in hits[0].citations] == [("第十六条（一）", "single_source")]
         assert all(r.rule.startswith("coal2026.") for r in doc.results)
-        gaps = [g.clause for g in doc.gaps]
-        assert len(gaps) == 2 and gaps[0].startswith("第五条") and gaps[-1].startswith("第六条")
+        assert doc.gaps == []  # 第五条、第六条 encoded: every item of 第四条–第二十条 has a rule
 
 
 def test_before_order_4_no_version_is_in_force(shipped):
@@ -136,7 +134,7 @@ def test_cli_judges_the_coal_example(capsys):
 
 
 ORDER_21 = dt.date(2026, 7, 1)
-ORDER_21_ITEMS = {"第四条": 3, "第七条": 5, "第八条": 17, "第九条": 3, "第十条": 16, "第十一条": 9, "第十二条": 3,
+ORDER_21_ITEMS = {"第四条": 3, "第五条": 9, "第六条": 6, "第七条": 5, "第八条": 17, "第九条": 3, "第十条": 16, "第十一条": 9, "第十二条": 3,
                   "第十三条": 6, "第十四条": 8, "第十五条": 4, "第十六条": 3, "第十七条": 3, "第十八条": 7, "第十九条": 2,
                   "第二十条": 19}
 
@@ -148,22 +146,26 @@ def test_order_21_encoded_items_are_each_encoded_once(shipped):
     assert cited == expected
 
 
-@pytest.mark.parametrize("mine_type", ["high_gas", "open_pit"])
-def test_order_21_clean_site_is_never_none_while_articles_are_unencoded(shipped, mine_type):
-    # Every encoded 2026 item answered "否": nothing is triggered, yet the unencoded articles keep it 无法判定.
+@pytest.mark.parametrize("mine_type", ["low_gas", "high_gas", "outburst", "open_pit"])
+def test_order_21_clean_site_concludes_none_and_gates_follow_the_mine_type(shipped, mine_type):
+    # Every 2026 item answered "否": with 第五条、第六条 encoded there is no gap left, so it concludes 未发现.
     doc = coal(shipped.judge(clean(shipped, mine_type), on=ORDER_21))
     assert doc.document.version == "2026"
-    assert all(r.outcome is not Outcome.triggered for r in doc.results)
-    assert doc.outcome is DocumentOutcome.undetermined and doc.gaps
-    undetermined = {r.rule for r in doc.results if r.outcome is Outcome.undetermined}
-    assert undetermined == set()
+    assert doc.outcome is DocumentOutcome.none and doc.gaps == []
+    assert {r.rule for r in doc.results if r.outcome is Outcome.undetermined} == set()
     gated = {r.rule for r in doc.results if r.outcome is Outcome.not_applicable}
     open_pit_only = {f"coal2026.15-{n}" for n in range(1, 5)} | {"coal2026.20-1", "coal2026.20-2"}
     underground_only = {f"coal2026.16-{n}" for n in range(1, 4)}  # 国家矿山安全监察局答复：仅针对井工煤矿
-    gas_only = {f"coal2026.7-{n}" for n in range(1, 6)} | {"coal2026.8-14"}
-    low_gas_only, outburst_only = {"coal2026.8-7"}, {"coal2026.8-8"}
-    expected = (gas_only | underground_only) if mine_type == "open_pit" else open_pit_only
-    assert gated == expected | low_gas_only | outburst_only
+    gas_only = {f"coal2026.7-{n}" for n in range(1, 6)} | {"coal2026.8-14"}  # 高瓦斯、突出矿井
+    low_gas_only = {"coal2026.8-7"}
+    outburst_only = {"coal2026.8-8"} | {f"coal2026.6-{n}" for n in range(1, 7)}
+    expected = {
+        "low_gas": open_pit_only | gas_only | outburst_only,
+        "high_gas": open_pit_only | low_gas_only | outburst_only,
+        "outburst": open_pit_only | low_gas_only,
+        "open_pit": gas_only | underground_only | low_gas_only | outburst_only,
+    }[mine_type]
+    assert gated == expected
 
 
 def test_shipped_order_21_example(shipped):
@@ -174,3 +176,13 @@ def test_shipped_order_21_example(shipped):
     assert doc.document.version == "2026"
     hits = [r.rule for r in doc.results if r.outcome is Outcome.triggered]
     assert hits == ["coal2026.15-4"] and doc.outcome is DocumentOutcome.major
+
+
+def test_shipped_order_21_clean_example_concludes_none(shipped):
+    # 第五条、第六条 encoded and answered 否 in the example: the fully answered 高瓦斯 mine is 未发现, not 无法判定.
+    import yaml
+
+    data = yaml.safe_load((example_dir() / "coal_mine_2026_clean.yaml").read_text(encoding="utf-8"))
+    doc = coal(shipped.judge(data["facts"], on=data["date"]))
+    assert doc.document.version == "2026"
+    assert doc.outcome is DocumentOutcome.none and doc.gaps == []
