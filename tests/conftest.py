@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 import hazardjudge
+
+# The per-user bundle cache stays out of the suite (tests/test_bundle_cache.py switches it on
+# in a private folder): a hit would skip the very parsing most tests exercise.
+os.environ.setdefault("HAZARDJUDGE_CACHE", "off")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = FIXTURES / "demo"

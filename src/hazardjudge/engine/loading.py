@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from hazardjudge.engine import cache as bundle_cache
 from hazardjudge.engine.conditions import (
     MAX_JOINED,
     ConditionTooLarge,
@@ -432,6 +433,9 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None, 
                 digest.update(f"overlay:{layer.id}/{label}/{path.relative_to(folder).as_posix()}\0".encode())
                 digest.update(path.read_bytes())
     bundle.fingerprint = digest.hexdigest()[:16]
+    cache_key = bundle_cache.key(bundle.fingerprint, [cdir, rdir, *(layer.root for layer in overlay_layers)])
+    if (cached := bundle_cache.get(cache_key)) is not None:
+        return cached
 
     for layer in bundle.layers:
         if layer.criteria_dir.is_dir():
@@ -448,6 +452,7 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None, 
     bundle.warnings.extend(p for p in problems if p.severity != "error")
     if errors:
         raise BundleError(errors)
+    bundle_cache.put(cache_key, bundle)
     return bundle
 
 

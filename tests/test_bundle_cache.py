@@ -1,0 +1,159 @@
+"""The per-user bundle cache: a hit gives the same verdicts; anything that could make it stale is a miss.
+
+The rest of the suite runs with the cache off (conftest.py), so these tests switch it on
+in a private temporary folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import hazardjudge
+from hazardjudge.engine import cache, loading
+from hazardjudge.errors import BundleError
+
+from conftest import DEMO
+
+ROOT = Path(__file__).resolve().parents[1]
+ON = dt.date(2026, 3, 1)
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    return folder
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.bundle.pickle"))
+
+
+def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the bundle was parsed although a cached copy exists")
+
+    monkeypatch.setattr(loading, "_load_criteria", refuse)
+
+
+def _verdict_json(engine: hazardjudge.Engine, facts: dict) -> str:
+    return engine.judge(facts, on=ON).model_dump_json()
+
+
+DEMO_FACTS = {"demo.kinds": ["demo_place"], "demo.e1": True, "demo.exit_width": 0.8, "demo.exit_width_required": 1.2}
+
+
+def test_a_second_load_comes_from_the_cache_and_judges_the_same(cache_dir, monkeypatch, demo_copy):
+    first = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert len(_entries(cache_dir)) == 1
+    _no_parsing(monkeypatch)
+    second = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert second.bundle is not first.bundle
+    assert second.bundle.fingerprint == first.bundle.fingerprint
+    assert [p.code for p in second.bundle.warnings] == [p.code for p in first.bundle.warnings]
+    assert _verdict_json(second, DEMO_FACTS) == _verdict_json(first, DEMO_FACTS)
+
+
+def test_the_shipped_bundle_from_the_cache_gives_identical_verdicts(cache_dir, monkeypatch, shipped):
+    hazardjudge.load()  # writes the entry (the session's shipped engine was loaded with the cache off)
+    _no_parsing(monkeypatch)
+    cached = hazardjudge.load()
+    for example in ("city_gas_station", "fire_hotel", "coal_mine_2026"):
+        data = yaml.safe_load((ROOT / "examples" / f"{example}.yaml").read_text(encoding="utf-8"))
+        on = data.get("date")
+        a = shipped.judge(data["facts"], on=on).model_dump(mode="json")
+        b = cached.judge(data["facts"], on=on).model_dump(mode="json")
+        assert a == b, example
+
+
+def test_a_changed_rule_file_is_a_miss_and_the_new_text_is_used(cache_dir, demo_copy):
+    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    rule = next((demo_copy / "rules" / "demo").glob("*.yaml"))
+    rule.write_text(rule.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    again = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert len(_entries(cache_dir)) == 2
+    assert again.bundle.fingerprint  # loaded afresh: a comment changes the content hash
+
+
+def test_the_same_bundle_in_another_folder_keeps_its_own_paths(cache_dir, tmp_path, demo_copy):
+    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    moved = tmp_path / "moved"
+    shutil.copytree(demo_copy, moved)
+    engine = hazardjudge.load(moved / "criteria", moved / "rules")
+    assert engine.bundle.criteria_dir == moved / "criteria"
+    assert all(moved in loc.path.parents for loc in engine.bundle.rule_files)
+    assert len(_entries(cache_dir)) == 2
+
+
+def test_a_damaged_entry_is_a_miss_and_is_rewritten(cache_dir, demo_copy):
+    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    (entry,) = _entries(cache_dir)
+    entry.write_bytes(b"hazardjudge-bundle-cache-1 not a pickle")
+    engine = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert _verdict_json(engine, DEMO_FACTS)
+    assert entry.read_bytes().startswith(b"hazardjudge-bundle-cache-1\x80")
+
+
+def test_a_folder_others_can_write_is_never_read(cache_dir, monkeypatch, demo_copy):
+    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    os.chmod(cache_dir, 0o777)
+    calls = []
+    original = loading._load_criteria
+    monkeypatch.setattr(loading, "_load_criteria", lambda *a, **k: calls.append(1) or original(*a, **k))
+    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert calls, "a group- or world-writable cache folder must not be trusted"
+
+
+def test_a_bundle_with_errors_is_not_cached(cache_dir, demo_copy):
+    rule = next((demo_copy / "rules" / "demo").glob("*.yaml"))
+    rule.write_text("rules: [\n", encoding="utf-8")
+    with pytest.raises(BundleError):
+        hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert not cache_dir.exists() or _entries(cache_dir) == []
+
+
+def test_off_writes_nothing(tmp_path, monkeypatch, demo_copy):
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert not (tmp_path / "xdg").exists()
+
+
+def test_the_default_folder_follows_xdg(tmp_path, monkeypatch):
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.directory() == tmp_path / "xdg" / "hazardjudge"
+
+
+def test_old_entries_are_pruned(cache_dir, tmp_path):
+    for i in range(cache.KEEP + 3):
+        copy = tmp_path / f"b{i}"
+        shutil.copytree(DEMO, copy)
+        hazardjudge.load(copy / "criteria", copy / "rules")
+    assert len(_entries(cache_dir)) == cache.KEEP
+
+
+def test_a_read_only_cache_folder_does_not_stop_a_load(tmp_path, monkeypatch, demo_copy):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    monkeypatch.setenv(cache.CACHE_ENV, str(blocked / "cache"))
+    engine = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert _verdict_json(engine, DEMO_FACTS)
+
+
+def test_the_cli_judges_the_same_from_a_cold_and_a_warm_cache(tmp_path):
+    env = {**os.environ, cache.CACHE_ENV: str(tmp_path / "cli-cache")}
+    cmd = [sys.executable, "-m", "hazardjudge.cli", "judge", str(ROOT / "examples/city_gas_station.yaml"), "--format", "json"]
+    cold = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    warm = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    assert cold.returncode == warm.returncode == 1, cold.stderr
+    assert len(_entries(tmp_path / "cli-cache")) == 1
+    assert warm.stdout == cold.stdout
