@@ -22,7 +22,6 @@ ON = dt.date(2026, 11, 20)
 
 #: sector → the unit type that routes to it, and the version in force on ON
 IDENTITY_ONLY = {
-    "metal_mine": ("metal_mine", "metal_mine_major_hazard@2022+2024"),
     "special_equipment": ("special_equipment_user", "special_equipment_major_hazard@GB45067-2024"),
     "power": ("power", "power_major_hazard@2026"),
     "road_transport": ("road_transport", "road_transport_major_hazard@2023"),
@@ -82,10 +81,6 @@ def test_an_unclear_unit_type_is_told_conditionally(shipped):
 @pytest.mark.parametrize(
     "sector, day, version",
     [
-        ("metal_mine", dt.date(2022, 8, 31), None),
-        ("metal_mine", dt.date(2022, 9, 1), "2022"),
-        ("metal_mine", dt.date(2024, 4, 22), "2022"),
-        ("metal_mine", dt.date(2024, 4, 23), "2022+2024"),
         ("power", dt.date(2026, 6, 30), None),
         ("power", dt.date(2026, 7, 1), "2026"),
         ("special_equipment", dt.date(2024, 11, 30), None),
@@ -105,8 +100,8 @@ def test_version_boundaries(shipped, sector, day, version):
 
 
 def test_the_checklist_says_the_same(shipped):
-    cl = checklists.build(shipped, ON, None, {"site.kinds": ["metal_mine"], "fire.in_scope": False})
-    expected = note(shipped, IDENTITY_ONLY["metal_mine"][1])
+    cl = checklists.build(shipped, ON, None, {"site.kinds": ["power"], "fire.in_scope": False})
+    expected = note(shipped, IDENTITY_ONLY["power"][1])
     assert cl.notes == [expected]
     for fmt in ("md", "chat", "csv", "tsv", "yaml", "json"):
         assert expected in checklists.RENDERERS[fmt](cl), fmt
