@@ -37,6 +37,12 @@ def _entries(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.bundle.pickle"))
 
 
+def _load_twice(criteria=None, rules=None) -> hazardjudge.Engine:
+    """A bundle is stored on its second load (the first only marks it as seen)."""
+    hazardjudge.load(criteria, rules)
+    return hazardjudge.load(criteria, rules)
+
+
 def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("the bundle was parsed although a cached copy exists")
@@ -51,9 +57,16 @@ def _verdict_json(engine: hazardjudge.Engine, facts: dict) -> str:
 DEMO_FACTS = {"demo.kinds": ["demo_place"], "demo.e1": True, "demo.exit_width": 0.8, "demo.exit_width_required": 1.2}
 
 
-def test_a_second_load_comes_from_the_cache_and_judges_the_same(cache_dir, monkeypatch, demo_copy):
-    first = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+def test_a_first_load_only_marks_the_bundle_as_seen(cache_dir, demo_copy):
+    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert _entries(cache_dir) == []
+    assert len(list(cache_dir.glob("*.seen"))) == 1
+
+
+def test_a_third_load_comes_from_the_cache_and_judges_the_same(cache_dir, monkeypatch, demo_copy):
+    first = _load_twice(demo_copy / "criteria", demo_copy / "rules")
     assert len(_entries(cache_dir)) == 1
+    assert list(cache_dir.glob("*.seen")) == []
     _no_parsing(monkeypatch)
     second = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
     assert second.bundle is not first.bundle
@@ -63,7 +76,7 @@ def test_a_second_load_comes_from_the_cache_and_judges_the_same(cache_dir, monke
 
 
 def test_the_shipped_bundle_from_the_cache_gives_identical_verdicts(cache_dir, monkeypatch, shipped):
-    hazardjudge.load()  # writes the entry (the session's shipped engine was loaded with the cache off)
+    _load_twice()  # writes the entry (the session's shipped engine was loaded with the cache off)
     _no_parsing(monkeypatch)
     cached = hazardjudge.load()
     for example in ("city_gas_station", "fire_hotel", "coal_mine_2026"):
@@ -75,35 +88,35 @@ def test_the_shipped_bundle_from_the_cache_gives_identical_verdicts(cache_dir, m
 
 
 def test_a_changed_rule_file_is_a_miss_and_the_new_text_is_used(cache_dir, demo_copy):
-    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    before = _load_twice(demo_copy / "criteria", demo_copy / "rules")
     rule = next((demo_copy / "rules" / "demo").glob("*.yaml"))
     rule.write_text(rule.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
-    again = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    again = _load_twice(demo_copy / "criteria", demo_copy / "rules")
     assert len(_entries(cache_dir)) == 2
-    assert again.bundle.fingerprint  # loaded afresh: a comment changes the content hash
+    assert again.bundle.fingerprint and again.bundle.fingerprint != before.bundle.fingerprint
 
 
 def test_the_same_bundle_in_another_folder_keeps_its_own_paths(cache_dir, tmp_path, demo_copy):
-    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    _load_twice(demo_copy / "criteria", demo_copy / "rules")
     moved = tmp_path / "moved"
     shutil.copytree(demo_copy, moved)
-    engine = hazardjudge.load(moved / "criteria", moved / "rules")
+    engine = _load_twice(moved / "criteria", moved / "rules")
     assert engine.bundle.criteria_dir == moved / "criteria"
     assert all(moved in loc.path.parents for loc in engine.bundle.rule_files)
     assert len(_entries(cache_dir)) == 2
 
 
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(cache_dir, demo_copy):
-    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    _load_twice(demo_copy / "criteria", demo_copy / "rules")
     (entry,) = _entries(cache_dir)
     entry.write_bytes(b"hazardjudge-bundle-cache-1 not a pickle")
-    engine = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    engine = _load_twice(demo_copy / "criteria", demo_copy / "rules")
     assert _verdict_json(engine, DEMO_FACTS)
     assert entry.read_bytes().startswith(b"hazardjudge-bundle-cache-1\x80")
 
 
 def test_a_folder_others_can_write_is_never_read(cache_dir, monkeypatch, demo_copy):
-    hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    _load_twice(demo_copy / "criteria", demo_copy / "rules")
     os.chmod(cache_dir, 0o777)
     calls = []
     original = loading._load_criteria
@@ -137,7 +150,7 @@ def test_old_entries_are_pruned(cache_dir, tmp_path):
     for i in range(cache.KEEP + 3):
         copy = tmp_path / f"b{i}"
         shutil.copytree(DEMO, copy)
-        hazardjudge.load(copy / "criteria", copy / "rules")
+        _load_twice(copy / "criteria", copy / "rules")
     assert len(_entries(cache_dir)) == cache.KEEP
 
 
@@ -153,6 +166,7 @@ def test_the_cli_judges_the_same_from_a_cold_and_a_warm_cache(tmp_path):
     env = {**os.environ, cache.CACHE_ENV: str(tmp_path / "cli-cache")}
     cmd = [sys.executable, "-m", "hazardjudge.cli", "judge", str(ROOT / "examples/city_gas_station.yaml"), "--format", "json"]
     cold = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)  # the second run stores the entry
     warm = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     assert cold.returncode == warm.returncode == 1, cold.stderr
     assert len(_entries(tmp_path / "cli-cache")) == 1

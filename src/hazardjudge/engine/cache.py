@@ -8,6 +8,11 @@ code and the versions of Python, pydantic and PyYAML all match, so a changed rul
 moved folder or an upgraded hazardjudge can never be answered from a stale copy. Only
 bundles that loaded without errors are stored; warnings travel with them.
 
+Writing an entry costs about as much as the load it saves (~400 ms for the shipped bundle),
+and a standards officer's edit-lint-edit loop makes a new fingerprint every time. So a
+bundle is stored only when it is loaded a second time: the first load leaves an empty
+marker, the second finds it and writes the entry, the third and later are hits.
+
 ``HAZARDJUDGE_CACHE``: a directory to use instead of ``$XDG_CACHE_HOME/hazardjudge``
 (``~/.cache/hazardjudge``), or ``off`` to never read or write one. A cache that cannot
 be read or written is ignored: the load then simply reads the YAML.
@@ -33,6 +38,9 @@ _OFF = {"off", "0", "no", "false", "none"}
 #: entries kept; older ones are removed when a new one is written (each ~5 MB for the shipped bundle)
 KEEP = 8
 _SUFFIX = ".bundle.pickle"
+_SEEN = ".seen"
+#: markers kept (empty files): enough for many edits between two loads of the same bundle
+KEEP_SEEN = 64
 _MAGIC = b"hazardjudge-bundle-cache-1"
 _code_digest: str | None = None
 
@@ -113,23 +121,35 @@ def put(cache_key: str, bundle: Any) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(folder):
             return
+        seen = folder / f"{cache_key}{_SEEN}"
+        if not seen.exists():
+            seen.touch()
+            _prune(folder, _SEEN, KEEP_SEEN)
+            return
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC)
-                pickle.dump((cache_key, bundle), f, protocol=pickle.HIGHEST_PROTOCOL)
+            was_enabled = gc.isenabled()
+            gc.disable()  # the pickler's memo grows by every object; collections only re-walk them
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(_MAGIC)
+                    pickle.dump((cache_key, bundle), f, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                if was_enabled:
+                    gc.enable()
             # Atomic: a concurrent reader sees the old entry or the whole new one.
             os.replace(tmp, folder / f"{cache_key}{_SUFFIX}")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _prune(folder)
+        seen.unlink(missing_ok=True)
+        _prune(folder, _SUFFIX, KEEP)
     except Exception:  # noqa: BLE001 - read-only home, full disk, unpicklable overlay object: just no cache
         return
 
 
-def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob(f"*{_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[KEEP:]:
+def _prune(folder: Path, suffix: str, keep: int) -> None:
+    entries = sorted(folder.glob(f"*{suffix}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
         old.unlink(missing_ok=True)
 
