@@ -20,9 +20,9 @@ import hazardjudge
 from hazardjudge.engine import cache, loading
 from hazardjudge.errors import BundleError
 
-from conftest import DEMO
-
 ROOT = Path(__file__).resolve().parents[1]
+# Not imported from conftest: in a full run "conftest" may name tests/register/conftest.py.
+DEMO = Path(__file__).parent / "fixtures" / "demo"
 ON = dt.date(2026, 3, 1)
 
 
