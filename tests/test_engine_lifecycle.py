@@ -81,25 +81,26 @@ def test_shipped_and_synthetic_definitions_are_written_as_the_exact_path_writes_
             assert engine_json(rs.definition) == _engine_json(rs.definition)
 
 
-def test_sessions_are_deleted_so_the_1024_live_session_limit_is_never_hit(shipped):
+def test_the_1024_live_session_limit_is_never_hit(shipped):
     evaluator = shipped._evaluator
     for i in range(1500):  # more than the 1024 live sessions a ruleset allows
         shipped.judge({} if i % 2 else {"gas.odorized": True}, on=ON)
-    # Final rulesets get a fresh session per evaluation: the first one is gone.
-    handle = next(h for name, h in evaluator._handles.items() if name.endswith("#final")).handle
-    with pytest.raises(dre.error):
-        dre.get_state(handle, "1")
+    # Every ruleset, the joining (final) ones included, keeps one session: none was abandoned.
+    assert all(h.session == 0 for h in evaluator._handles.values())
 
 
 def test_kept_sessions_hold_no_fact_between_evaluations(shipped):
-    # Element and scope rulesets keep one session each; every answer fact is retracted
-    # once its actions ran, so nothing of one inspection is left for the next.
+    # Every ruleset keeps one session; every answer fact, and every derived fact asserted
+    # into a final ruleset, is retracted once its actions ran, so nothing of one
+    # inspection is left for the next.
     for i in range(300):
         shipped.judge({"site.kinds": ["gas_operator"], "gas.odorized": bool(i % 3), "gas.license_held": i % 2 == 0}, on=ON)
-    kept = [h for name, h in shipped._evaluator._handles.items() if not name.endswith("#final")]
-    assert kept
-    for h in kept:
-        assert json.loads(dre.get_facts(h.handle, f"k{h.session}")) == []
+    handles = shipped._evaluator._handles
+    finals = [h for name, h in handles.items() if name.endswith("#final")]
+    assert finals and len(finals) < len(handles)
+    for name, h in handles.items():
+        sid = f"f{h.session}" if name.endswith("#final") else f"k{h.session}"
+        assert json.loads(dre.get_facts(h.handle, sid)) == []
 
 
 def test_rulesets_whose_own_questions_are_unanswered_replay_what_durable_fired(monkeypatch):
@@ -133,6 +134,27 @@ def test_a_kept_session_left_dirty_by_an_engine_error_is_replaced(monkeypatch):
     monkeypatch.setattr(dre, "retract_fact", real)
     # The same answers again: had the fact stayed in the kept session, it would be
     # "already observed" and fire nothing.
+    assert engine.judge(facts, on=ON).model_dump() == expected
+
+
+def test_a_final_session_left_dirty_by_an_engine_error_is_replaced(monkeypatch):
+    engine = hazardjudge.load()
+    facts = {"site.kinds": ["gas_operator"], "gas.odorized": False, "gas.license_held": False}
+    expected = engine.judge(facts, on=ON).model_dump()
+    finals = {h.handle for name, h in engine._evaluator._handles.items() if name.endswith("#final")}
+    real = dre.retract_fact
+
+    def failing_in_finals(handle, message):
+        if handle in finals:
+            raise dre.error("simulated")
+        return real(handle, message)
+
+    monkeypatch.setattr(dre, "retract_fact", failing_in_finals)
+    with pytest.raises(EngineError):
+        engine.judge(facts, on=ON)
+    monkeypatch.setattr(dre, "retract_fact", real)
+    # The sentinel left behind would make the next one "already observed": a new session.
+    assert any(h.session == 1 for name, h in engine._evaluator._handles.items() if name.endswith("#final"))
     assert engine.judge(facts, on=ON).model_dump() == expected
 
 

@@ -2,8 +2,8 @@
 for byte, the JSON verdict of the reference path.
 
 The reference is the engine as it ran before kept sessions and per-engine memos: a fresh
-durable_rules session for every ruleset of every evaluation (deleted afterwards) and nothing
-remembered between verdicts. The engine under test is the shared one, which has judged many
+durable_rules session for every ruleset of every evaluation, the joining ones included
+(deleted afterwards), and nothing remembered between verdicts. The engine under test is the shared one, which has judged many
 other inspections first, in another order, so a leftover fact or a stale memo would show.
 (When this file was written, the same verdicts were also compared with the main branch's
 code: all 1,421 identical.)
@@ -11,6 +11,7 @@ code: all 1,421 identical.)
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import durable_rules_engine as dre
@@ -27,17 +28,30 @@ EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.name != "no
 
 
 class FreshSessions(DurableEvaluator):
-    """Every single-pattern ruleset in a new session per evaluation, deleted afterwards."""
+    """Every ruleset in a new session per evaluation, deleted afterwards."""
+
+    _fresh = itertools.count()
 
     def _assert_kept(self, h, answers, named, recorder, pending, fired) -> None:
-        sid = f"f{next(self._sids)}"
-        touched: list[int] = []
+        sid = f"r{next(self._fresh)}"
+        ran: list[str] = []  # delete_state is safe only once an action ran for the sid
         try:
             message = self._message(h.compiled.name, answers, named, sid)
-            self._assert(h, message, sid, recorder, pending, touched, fired, inline=False)
+            self._assert(h, message, sid, recorder, pending, fired, inline=False, log=ran)
         finally:
-            for handle in touched:
-                dre.delete_state(handle, sid)
+            if ran:
+                dre.delete_state(h.handle, sid)
+
+    def _run_final(self, h, recorder, pending, fired) -> None:
+        sid = f"r{next(self._fresh)}"
+        ran: list[str] = []
+        try:
+            self._assert(h, f'{{"t":"i","sid":"{sid}"}}', sid, recorder, pending, fired, inline=True, log=ran)
+            for emitted in list(pending):
+                self._assert(h, f'{{"sid":"{sid}",{emitted}}}', sid, recorder, pending, fired, inline=True, log=ran)
+        finally:
+            if ran:
+                dre.delete_state(h.handle, sid)
 
 
 @pytest.fixture(scope="module")
