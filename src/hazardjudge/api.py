@@ -19,7 +19,7 @@ from hazardjudge.engine.models import GeneralHazard, Inspection, Verdict
 from hazardjudge.engine.verdicts import VerdictBuilder, reference_version, select_versions
 from hazardjudge.errors import BundleError, InputError, Problem, suggest
 from hazardjudge.inputs import observations
-from hazardjudge.inputs.reading import read_answers
+from hazardjudge.inputs.reading import Constraints, ReadMemo, read_answers
 
 if TYPE_CHECKING:
     from hazardjudge.inputs.pasting import Pasted
@@ -56,8 +56,11 @@ class Engine:
     # ----------------------------------------------------------------- inputs
 
     def read(self, facts: Mapping[str, Any], positions: dict[str, Any] | None = None) -> Answers:
-        constraints = [c for loc in self.bundle.constraints for c in loc.model.constraints]
-        return read_answers(dict(facts), self.bundle.facts, constraints, positions, self.bundle.vocabulary)
+        prepared = self._memo.get("constraints")
+        if prepared is None:
+            prepared = self._memo["constraints"] = Constraints(c for loc in self.bundle.constraints for c in loc.model.constraints)
+            self._memo["read"] = ReadMemo()
+        return read_answers(dict(facts), self.bundle.facts, prepared, positions, self.bundle.vocabulary, self._memo["read"])
 
     def paste(
         self,

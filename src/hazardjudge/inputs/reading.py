@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from hazardjudge.engine.answers import Answers
-from hazardjudge.engine.conditions import evaluate
+from hazardjudge.engine.conditions import evaluate, iter_leaves, referenced_facts
 from hazardjudge.engine.models import FactDef, FactType
 from hazardjudge.engine.normalising import MAX_MAGNITUDE, fold, parse_date_text, parse_number
 from hazardjudge.engine.vocabulary import Vocabulary, normalise
@@ -278,13 +278,68 @@ def _shipped() -> Vocabulary:
 #: unknown question ids reported one by one (with the closest names); the rest are counted
 MAX_SUGGESTIONS = 50
 
+#: answers remembered by a ReadMemo before it starts over (a long batch of numbers makes many)
+MAX_MEMO = 50_000
+
+_IMMUTABLE = (bool, int, float, str, dt.date, Decimal, frozenset, tuple)
+
+
+class Constraints:
+    """A bundle's answer constraints, each with the questions it reads, prepared once.
+
+    A condition none of whose questions is answered is unknown or false, never true (every
+    leaf is unknown), unless it tests whether a question was answered; so only constraints
+    that read an answered question, or test answering, need evaluating.
+    """
+
+    def __init__(self, constraints: Iterable[Any]) -> None:
+        self.items = []
+        for c in constraints:
+            presence = any(leaf.op == "answered" for leaf in iter_leaves(c.condition))
+            self.items.append((c, None if presence else frozenset(referenced_facts(c.condition))))
+
+    def violated(self, values: dict[str, Any]) -> list[Any]:
+        return [
+            c
+            for c, reads in self.items
+            if (reads is None or not reads.isdisjoint(values)) and evaluate(c.condition, values) is True
+        ]
+
+
+class ReadMemo:
+    """What each (question, raw answer) was read as, for an engine reading many inspections.
+
+    Reading an answer (unknown words, yes/no phrases, units) is pure given the bundle, and a
+    batch repeats the same answers; only hashable answers read to an immutable value are
+    kept, and errors are not (they are rebuilt with the answer's position each time).
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[tuple, Any] = {}
+
+    def key(self, fid: str, raw: Any) -> tuple | None:
+        kind = type(raw)
+        if kind is list:
+            return (fid, kind, tuple(raw)) if all(type(x) is str for x in raw) else None
+        return (fid, kind, raw) if kind in (str, bool, int, float) else None
+
+    def put(self, key: tuple, value: Any) -> None:
+        if value is None or isinstance(value, _IMMUTABLE):
+            if len(self.values) >= MAX_MEMO:
+                self.values.clear()
+            self.values[key] = value
+
+
+_MISS = object()
+
 
 def read_answers(
     raw: dict[str, Any],
     facts: dict[str, FactDef],
-    constraints: Iterable[Any] = (),
+    constraints: Constraints | Iterable[Any] = (),
     positions: dict[str, Any] | None = None,
     vocabulary: Vocabulary | None = None,
+    memo: ReadMemo | None = None,
 ) -> Answers:
     """Check every answer; raise InputError listing all problems at once."""
     problems: list[Problem] = []
@@ -301,12 +356,17 @@ def read_answers(
             if unknown <= MAX_SUGGESTIONS:
                 problems.append(Problem("answer.unknown_question", f"未知的问题编号 {str(key)[:80]!r}", pos, suggest(key, facts)))
             continue
-        try:
-            value_read = coerce(fact, value, vocabulary)
-        except ValueError as exc:
-            shown = repr(value)[:60] if not isinstance(value, str) else f"“{value[:60]}”"
-            problems.append(Problem("answer.invalid", f"{key}（{fact.question}）的回答 {shown} 无法识别：{exc}", pos))
-            continue
+        mk = memo.key(key, value) if memo is not None else None
+        value_read = memo.values.get(mk, _MISS) if mk is not None else _MISS
+        if value_read is _MISS:
+            try:
+                value_read = coerce(fact, value, vocabulary)
+            except ValueError as exc:
+                shown = repr(value)[:60] if not isinstance(value, str) else f"“{value[:60]}”"
+                problems.append(Problem("answer.invalid", f"{key}（{fact.question}）的回答 {shown} 无法识别：{exc}", pos))
+                continue
+            if mk is not None:
+                memo.put(mk, value_read)
         if value_read is not None:
             answers.values[key] = value_read
     if unknown > MAX_SUGGESTIONS:
@@ -314,9 +374,9 @@ def read_answers(
             Problem("answer.unknown_question", f"另有 {unknown - MAX_SUGGESTIONS} 个未知的问题编号未逐一列出（共 {unknown} 个）", None)
         )
     if not problems:
-        for constraint in constraints:
-            if evaluate(constraint.condition, answers.values) is True:
-                problems.append(Problem("answer.contradiction", f"回答相互矛盾：{constraint.message}", None))
+        prepared = constraints if isinstance(constraints, Constraints) else Constraints(constraints)
+        for constraint in prepared.violated(answers.values):
+            problems.append(Problem("answer.contradiction", f"回答相互矛盾：{constraint.message}", None))
     if problems:
         raise InputError(problems)
     return answers
