@@ -43,7 +43,7 @@ RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_\-]+)*$", max
 class _Strict(BaseModel):
     """Authoring models reject unknown keys: a misspelt key must not vanish."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --------------------------------------------------------------------------- criteria
