@@ -23,7 +23,6 @@ ON = dt.date(2026, 11, 20)
 #: sector → the unit type that routes to it, and the version in force on ON
 IDENTITY_ONLY = {
     "special_equipment": ("special_equipment_user", "special_equipment_major_hazard@GB45067-2024"),
-    "power": ("power", "power_major_hazard@2026"),
     "road_transport": ("road_transport", "road_transport_major_hazard@2023"),
     "highway_operation": ("highway_operator", "highway_operation_major_hazard@2023"),
     "highway_waterway_construction": ("highway_waterway_construction", "highway_waterway_construction_major_hazard@2025"),
@@ -74,15 +73,15 @@ def test_an_encoded_major_finding_still_wins(shipped):
 
 def test_an_unclear_unit_type_is_told_conditionally(shipped):
     verdict = shipped.judge({"fire.in_scope": False}, on=ON, sectors=None)
-    doc = next(d for d in verdict.documents if d.sector == "power")
-    assert doc.outcome_label.startswith("无法判定：如属适用范围，应按《电力重大事故隐患判定标准及治理监督管理规定》")
+    doc = next(d for d in verdict.documents if d.sector == "highway_waterway_construction")
+    assert doc.outcome_label.startswith("无法判定：如属适用范围，应按《公路水运工程生产安全重大事故隐患判定标准》")
 
 
 @pytest.mark.parametrize(
     "sector, day, version",
     [
-        ("power", dt.date(2026, 6, 30), None),
-        ("power", dt.date(2026, 7, 1), "2026"),
+        ("highway_waterway_construction", dt.date(2025, 4, 13), None),
+        ("highway_waterway_construction", dt.date(2025, 4, 14), "2025"),
         ("special_equipment", dt.date(2024, 11, 30), None),
         ("special_equipment", dt.date(2024, 12, 1), "GB45067-2024"),
         ("road_transport", dt.date(2023, 9, 30), None),
@@ -100,14 +99,14 @@ def test_version_boundaries(shipped, sector, day, version):
 
 
 def test_the_checklist_says_the_same(shipped):
-    cl = checklists.build(shipped, ON, None, {"site.kinds": ["power"], "fire.in_scope": False})
-    expected = note(shipped, IDENTITY_ONLY["power"][1])
+    cl = checklists.build(shipped, ON, None, {"site.kinds": ["highway_waterway_construction"], "fire.in_scope": False})
+    expected = note(shipped, IDENTITY_ONLY["highway_waterway_construction"][1])
     assert cl.notes == [expected]
     for fmt in ("md", "chat", "csv", "tsv", "yaml", "json"):
         assert expected in checklists.RENDERERS[fmt](cl), fmt
     # Without the unit type every standard is named, conditionally.
     open_cl = checklists.build(shipped, ON)
-    assert any(n.startswith("单位属于“电力”时，应按《电力") for n in open_cl.notes)
+    assert any(n.startswith("单位属于“公路水运工程”时，应按《公路水运工程") for n in open_cl.notes)
 
 
 @pytest.mark.parametrize("fmt", ["chat", "md", "csv", "yaml", "json"])
@@ -165,12 +164,12 @@ def test_identity_sources_are_declared(tmp_path):
     copy = tmp_path / "b"
     shutil.copytree(ROOT / "criteria", copy / "criteria")
     shutil.copytree(ROOT / "rules", copy / "rules")
-    path = copy / "criteria/power/ndrc-ling-41.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("sources: [safety_basis]", "sources: [safety_basiss]"), encoding="utf-8")
+    path = copy / "criteria/highway_waterway_construction/jiaobananjian-2025-28.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("sources: [gc5_repost]", "sources: [gc5_reposts]"), encoding="utf-8")
     with pytest.raises(BundleError) as exc:
         hazardjudge.load(copy / "criteria", copy / "rules")
     (p,) = exc.value.problems
-    assert p.code == "criteria.unknown_source" and p.hint and "safety_basis" in p.hint and re.search(r"ndrc-ling-41", p.position.file)
+    assert p.code == "criteria.unknown_source" and p.hint and "gc5_repost" in p.hint and re.search(r"jiaobananjian-2025-28", p.position.file)
 
 
 def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
@@ -180,7 +179,7 @@ def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
     out = capsys.readouterr().out
     head = out.split("\n\n", 1)[0]
     assert head.startswith("现行判定标准（")
-    assert "电力（power）《电力重大事故隐患判定标准及治理监督管理规定》国家发展改革委令第41号，2026-07-01 起：仅登记，未编码" in head
+    assert "公路水运工程（highway_waterway_construction）《公路水运工程生产安全重大事故隐患判定标准》交办安监〔2025〕28号，2025-04-14 起：仅登记，未编码" in head
     assert "文件信息单一来源（未核实：number、issued、effective）" in head
     html = tmp_path / "cov.html"
     assert main(["coverage", "--format", "html", "-o", str(html)]) == 0
@@ -192,8 +191,8 @@ def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
 def test_a_notice_says_the_same(shipped, fmt):
     from hazardjudge.outputs import notices
 
-    verdict = shipped.judge({"site.kinds": ["power"], "fire.in_scope": False}, on=ON)
+    verdict = shipped.judge({"site.kinds": ["highway_waterway_construction"], "fire.in_scope": False}, on=ON)
     notice = notices.build(verdict, notices.NoticeConfig())
     assert notice.kind == "supplementary"
-    assert notice.not_encoded == ["应按《电力重大事故隐患判定标准及治理监督管理规定》（国家发展改革委令第41号）判定，本工具尚未编码其条文"]
-    assert "国家发展改革委令第41号" in notices.render(notice, fmt)
+    assert notice.not_encoded == ["应按《公路水运工程生产安全重大事故隐患判定标准》（交办安监〔2025〕28号）判定，本工具尚未编码其条文"]
+    assert "交办安监〔2025〕28号" in notices.render(notice, fmt)
