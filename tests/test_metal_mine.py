@@ -1,7 +1,6 @@
 """金属非金属矿山 (矿安〔2022〕88号, then the same items with its 补充情形 矿安〔2024〕41号 from 2024-04-23):
-whole-document behaviour beyond each rule's YAML cases. All 64 items of 88号 are encoded, so a fully answered clean
-unit concludes 未发现 under 88号 alone; the supplement's items are not encoded yet, so from 2024-04-23 it concludes
-无法判定. What is encoded is judged the same way in both versions."""
+whole-document behaviour beyond each rule's YAML cases. All 64 items of 88号 and the supplement's 8 are encoded,
+so a fully answered clean unit concludes 未发现 under either version; 88号's items are judged the same way in both."""
 
 from __future__ import annotations
 
@@ -27,6 +26,8 @@ OPEN_PIT = ["二（一）", "二（二）", "二（三）", "二（四）", "二
 TAILINGS = ["三（一）", "三（二）1", "三（二）2", "三（二）3", "三（三）", "三（四）", "三（五）", "三（六）", "三（七）", "三（八）", "三（九）1", "三（九）2",
             "三（九）3", "三（十）", "三（十一）", "三（十二）", "三（十三）1", "三（十三）2", "三（十三）3", "三（十四）1", "三（十四）2", "三（十四）3", "三（十四）4",
             "三（十五）", "三（十六）", "三（十七）1", "三（十七）2", "三（十七）3", "三（十八）", "三（十九）"]
+SUPPLEMENT = ["补充情形一（一）", "补充情形一（二）", "补充情形一（三）", "补充情形一（四）", "补充情形二（一）", "补充情形二（二）",
+              "补充情形三（一）", "补充情形三（二）"]
 VERIFIED = {"一（一）1", "一（一）2", "一（一）3", "一（一）4", "一（一）5", "一（二）", "一（三）", "一（四）3", "一（四）4", "一（二十一）", "二（一）", "二（二）",
             "二（三）", "二（四）", "二（七）3", "二（八）1", "一（四）1", "一（四）2", "一（四）5", "一（五）1", "一（五）2", "一（五）3", "二（五）", "二（六）",
             "二（七）1", "二（七）2", "二（八）2", "二（十）", "一（六）", "一（七）3", "一（七）4", "一（八）", "一（九）2", "一（十）2", "一（十一）2", "一（十二）",
@@ -53,15 +54,15 @@ def clean(shipped, parts=("underground", "open_pit", "tailings_pond")):
 def test_every_item_is_encoded_once_in_each_version(shipped, on, version):
     doc = judge(shipped, {"site.kinds": ["metal_mine"]}, on)
     assert doc.document.version == version and not doc.identity_only
-    assert sorted(c.clause for r in doc.results for c in r.citations) == sorted(UNDERGROUND + OPEN_PIT + TAILINGS)
+    supplement = SUPPLEMENT if on == WITH_SUPPLEMENT else []
+    assert sorted(c.clause for r in doc.results for c in r.citations) == sorted(UNDERGROUND + OPEN_PIT + TAILINGS + supplement)
     status = {c.clause: c.verification for r in doc.results for c in r.citations}
     assert {k for k, v in status.items() if v == "verified"} == VERIFIED
 
 
-def test_only_the_supplement_is_a_gap(shipped):
-    assert not judge(shipped, {"site.kinds": ["metal_mine"]}, BEFORE_SUPPLEMENT).gaps
-    gaps = judge(shipped, {"site.kinds": ["metal_mine"]}, WITH_SUPPLEMENT).gaps
-    assert gaps and all("矿安〔2024〕41号" in g.clause for g in gaps)
+@pytest.mark.parametrize("on", [BEFORE_SUPPLEMENT, WITH_SUPPLEMENT])
+def test_no_part_is_left_as_a_gap(shipped, on):
+    assert not judge(shipped, {"site.kinds": ["metal_mine"]}, on).gaps
 
 
 @pytest.mark.parametrize(
@@ -81,11 +82,20 @@ def test_version_boundaries(shipped, day, version):
         assert [c.clause for c in hit.citations] == ["一（一）5"]
 
 
-def test_a_clean_fully_answered_mine_is_none_under_88_alone_and_open_with_the_supplement(shipped):
-    for on, outcome in ((BEFORE_SUPPLEMENT, DocumentOutcome.none), (WITH_SUPPLEMENT, DocumentOutcome.undetermined)):
-        doc = judge(shipped, clean(shipped), on)
-        assert all(r.outcome in (Outcome.not_triggered, Outcome.not_applicable) for r in doc.results)
-        assert doc.outcome is outcome
+@pytest.mark.parametrize("on", [BEFORE_SUPPLEMENT, WITH_SUPPLEMENT])
+def test_a_clean_fully_answered_mine_is_none(shipped, on):
+    doc = judge(shipped, clean(shipped), on)
+    assert all(r.outcome in (Outcome.not_triggered, Outcome.not_applicable) for r in doc.results)
+    assert doc.outcome is DocumentOutcome.none
+
+
+def test_the_supplement_decides_only_from_its_date(shipped):
+    facts = clean(shipped)
+    facts["mm.tp_extreme_weather_no_stop"] = True
+    assert judge(shipped, facts, BEFORE_SUPPLEMENT).outcome is DocumentOutcome.none
+    doc = judge(shipped, facts, WITH_SUPPLEMENT)
+    (hit,) = [r for r in doc.results if r.outcome is Outcome.triggered]
+    assert [c.clause for c in hit.citations] == ["补充情形三（二）"] and doc.outcome is DocumentOutcome.major
 
 
 def test_an_unanswered_gate_leaves_its_sub_items_open(shipped):
@@ -113,7 +123,8 @@ def test_both_versions_judge_the_same_answers_alike(shipped):
     outcomes = []
     for on in (BEFORE_SUPPLEMENT, WITH_SUPPLEMENT):
         doc = judge(shipped, facts, on)
-        outcomes.append(sorted((r.citations[0].clause, r.outcome.value) for r in doc.results))
+        # 88号's items only: the supplement is judged from its own date.
+        outcomes.append(sorted((r.citations[0].clause, r.outcome.value) for r in doc.results if not r.citations[0].clause.startswith("补充")))
         assert doc.outcome is DocumentOutcome.major
     assert outcomes[0] == outcomes[1]
     assert ("二（八）1", "triggered") in outcomes[0] and ("一（五）2", "triggered") in outcomes[0]
@@ -138,7 +149,7 @@ def test_a_tailings_pond_is_judged_under_part_three(shipped):
     )
     doc = mine(verdict)
     by_clause = {r.citations[0].clause: r.outcome for r in doc.results}
-    assert all(by_clause[c] is Outcome.not_applicable for c in UNDERGROUND + OPEN_PIT)
+    assert all(by_clause[c] is Outcome.not_applicable for c in UNDERGROUND + OPEN_PIT + SUPPLEMENT[:6])
     assert by_clause["三（四）"] is Outcome.triggered and doc.outcome is DocumentOutcome.major
     assert verdict.outcome is OverallOutcome.major
 
