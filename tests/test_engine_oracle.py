@@ -123,7 +123,7 @@ def test_fully_answered_city_gas_inspection_can_be_none(shipped):
     assert verdict.questions == []
 
 
-@pytest.mark.parametrize("name", ["city_gas_station.yaml", "construction_site.yaml", "fire_hotel.yaml", "fireworks_retail.yaml", "coal_mine.yaml", "fishing_vessel.yaml", "civil_explosives.yaml", "metal_mine_underground.yaml", "industry_trade_2022.yaml", "power_plant.yaml", "special_equipment.yaml"])
+@pytest.mark.parametrize("name", ["city_gas_station.yaml", "construction_site.yaml", "fire_hotel.yaml", "fireworks_retail.yaml", "coal_mine.yaml", "fishing_vessel.yaml", "civil_explosives.yaml", "metal_mine_underground.yaml", "industry_trade_2022.yaml", "power_plant.yaml", "special_equipment.yaml", "road_transport.yaml", "highway_operation.yaml"])
 def test_shipped_examples_agree_with_oracle(shipped, name):
     from hazardjudge.engine.loading import example_dir
     from hazardjudge.inputs.inspections import parse_inspection

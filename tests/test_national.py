@@ -22,8 +22,6 @@ ON = dt.date(2026, 11, 20)
 
 #: sector → the unit type that routes to it, and the version in force on ON
 IDENTITY_ONLY = {
-    "road_transport": ("road_transport", "road_transport_major_hazard@2023"),
-    "highway_operation": ("highway_operator", "highway_operation_major_hazard@2023"),
     "highway_waterway_construction": ("highway_waterway_construction", "highway_waterway_construction_major_hazard@2025"),
     "education": ("school", "education_major_hazard@2024"),
 }
@@ -57,18 +55,18 @@ def test_naming_the_sector_gives_the_same_answer_without_the_unit_type(shipped, 
 
 
 def test_two_unencoded_standards_are_both_named(shipped):
-    verdict = shipped.judge({"site.kinds": ["school", "road_transport"], "fire.in_scope": False}, on=ON)
+    verdict = shipped.judge({"site.kinds": ["school", "highway_waterway_construction"], "fire.in_scope": False}, on=ON)
     assert verdict.outcome_label == (
         "无法判定：应按《教育系统重大事故隐患判定指南》（文号未核实）、"
-        "《道路运输企业和城市客运企业安全生产重大事故隐患判定标准（试行）》（文号未核实）判定，本工具尚未编码其条文"
+        "《公路水运工程生产安全重大事故隐患判定标准》（交办安监〔2025〕28号）判定，本工具尚未编码其条文"
     )
 
 
 def test_an_encoded_major_finding_still_wins(shipped):
-    verdict = shipped.judge({"site.kinds": ["gas_operator", "road_transport"], "gas.license_held": False}, on=ON)
+    verdict = shipped.judge({"site.kinds": ["gas_operator", "highway_waterway_construction"], "gas.license_held": False}, on=ON)
     assert verdict.outcome is OverallOutcome.major
-    road = next(d for d in verdict.documents if d.sector == "road_transport")
-    assert road.outcome is DocumentOutcome.undetermined and road.identity_only
+    other = next(d for d in verdict.documents if d.sector == "highway_waterway_construction")
+    assert other.outcome is DocumentOutcome.undetermined and other.identity_only
 
 
 def test_an_unclear_unit_type_is_told_conditionally(shipped):
@@ -82,8 +80,8 @@ def test_an_unclear_unit_type_is_told_conditionally(shipped):
     [
         ("highway_waterway_construction", dt.date(2025, 4, 13), None),
         ("highway_waterway_construction", dt.date(2025, 4, 14), "2025"),
-        ("road_transport", dt.date(2023, 9, 30), None),
-        ("road_transport", dt.date(2023, 10, 1), "2023"),
+        ("education", dt.date(2024, 6, 23), None),
+        ("education", dt.date(2024, 6, 24), "2024"),
     ],
 )
 def test_version_boundaries(shipped, sector, day, version):
@@ -178,7 +176,7 @@ def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
     head = out.split("\n\n", 1)[0]
     assert head.startswith("现行判定标准（")
     assert "公路水运工程（highway_waterway_construction）《公路水运工程生产安全重大事故隐患判定标准》交办安监〔2025〕28号，2025-04-14 起：仅登记，未编码" in head
-    assert "文件信息单一来源（未核实：number、issued、effective）" in head
+    assert "文件信息单一来源（未核实：effective）" in head
     html = tmp_path / "cov.html"
     assert main(["coverage", "--format", "html", "-o", str(html)]) == 0
     page = html.read_text(encoding="utf-8")

@@ -161,7 +161,7 @@ def test_a_gapped_document_asks_only_what_could_make_it_major(demo):
     assert verdict.questions
 
 
-@pytest.mark.parametrize("name", ["city_gas_station.yaml", "construction_site.yaml", "fire_hotel.yaml", "fireworks_retail.yaml", "coal_mine.yaml", "fishing_vessel.yaml", "civil_explosives.yaml", "metal_mine_underground.yaml", "industry_trade_2022.yaml", "power_plant.yaml", "special_equipment.yaml"])
+@pytest.mark.parametrize("name", ["city_gas_station.yaml", "construction_site.yaml", "fire_hotel.yaml", "fireworks_retail.yaml", "coal_mine.yaml", "fishing_vessel.yaml", "civil_explosives.yaml", "metal_mine_underground.yaml", "industry_trade_2022.yaml", "power_plant.yaml", "special_equipment.yaml", "road_transport.yaml", "highway_operation.yaml"])
 def test_a_major_example_asks_nothing_but_may_look_further(shipped, name):
     parsed = parse_inspection((example_dir() / name).read_text(encoding="utf-8"))
     verdict = shipped.judge(parsed.inspection)
