@@ -41,6 +41,7 @@ class FreshSessions(DurableEvaluator):
         finally:
             if ran:
                 dre.delete_state(h.handle, sid)
+                self._started[h.handle].discard(sid)
 
     def _run_final(self, h, recorder, pending, fired) -> None:
         sid = f"r{next(self._fresh)}"
@@ -52,6 +53,7 @@ class FreshSessions(DurableEvaluator):
         finally:
             if ran:
                 dre.delete_state(h.handle, sid)
+                self._started[h.handle].discard(sid)
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ import ctypes
 import itertools
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,6 +168,21 @@ class _Handle:
     unanswered: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+def _release(created: list[int], started: dict[int, set[str]]) -> None:
+    """Free an evaluator's rulesets in the C core: their sessions first (deleting a ruleset
+    leaves its sessions' state allocated, ~24 MB for the shipped bundle's), then the rulesets."""
+    for handle in created:
+        for sid in started.get(handle, ()):
+            try:
+                dre.delete_state(handle, sid)
+            except dre.error:  # pragma: no cover - a session this evaluator started
+                pass
+        try:
+            dre.delete_ruleset(handle)
+        except dre.error:  # pragma: no cover - a handle this evaluator created
+            pass
+
+
 class DurableEvaluator:
     def __init__(self, compiled: CompiledBundle) -> None:
         self.compiled = compiled
@@ -177,6 +193,13 @@ class DurableEvaluator:
         self._finals: dict[str, str] = {}
         self._reads: dict[str, list[tuple[str, int, Any]]] = {}  # per ruleset name
         self._pieces: dict[str, str] | None = None
+        # The C core keeps a ruleset and its sessions (~75 MB for the shipped bundle) until
+        # they are deleted: without this, every engine ever loaded stayed in memory, and a
+        # test run or a service reloading bundles grew without bound. Only sessions in which
+        # an action ran may be deleted (delete_state segfaults otherwise): ``_started``.
+        self._created: list[int] = []
+        self._started: dict[int, set[str]] = {}
+        weakref.finalize(self, _release, self._created, self._started).atexit = False
         _tune_allocator()
 
     # ----------------------------------------------------------------- set-up
@@ -214,6 +237,8 @@ class DurableEvaluator:
             handle = dre.create_ruleset(name, engine_json(rs.definition))
         except dre.error as exc:  # pragma: no cover - compiler output is tested
             raise EngineError(f"durable_rules 拒绝了规则集 {rs.name}：{exc}") from exc
+        self._created.append(handle)
+        self._started[handle] = set()
         # The scope ruleset reads only scope facts: it is never replayed (own stays None).
         own = None if scope_facts is None else tuple(f for f in rs.reads if f not in scope_facts and not f.startswith(NAMED_PREFIX))
         self._handles[rs.name] = _Handle(rs, handle, own=own)
@@ -321,9 +346,7 @@ class DurableEvaluator:
             clean = True
         finally:
             if not clean:
-                if asserted:  # an action ran (the sentinel's): delete_state is safe
-                    dre.delete_state(h.handle, sid)
-                h.session += 1
+                self._abandon(h, sid)
 
     def _assert_kept(
         self,
@@ -368,9 +391,17 @@ class DurableEvaluator:
             clean = True
         finally:
             if not clean:
-                h.session += 1
+                self._abandon(h, sid)
         if log is not None:
             h.unanswered[body] = tuple(log)
+
+    def _abandon(self, h: _Handle, sid: str) -> None:
+        """Start a new kept session for this ruleset; free the old one if that is safe."""
+        started = self._started[h.handle]
+        if sid in started:
+            started.discard(sid)
+            dre.delete_state(h.handle, sid)
+        h.session += 1
 
     def _assert(
         self,
@@ -399,6 +430,7 @@ class DurableEvaluator:
         action = dre.start_action_for_state(h.handle, state)
         if not action:
             return
+        self._started[h.handle].add(sid)
         msg = action[1]
         while msg:
             name = msg[2 : msg.index('"', 2)]
