@@ -21,10 +21,35 @@ def test_date_boundary_picks_the_version(shipped, on, version):
         assert doc.outcome is DocumentOutcome.major
         assert [c.clause for r in doc.results if r.outcome is Outcome.triggered for c in r.citations] == ["二"]
     else:
-        # AQ 3067-2026's item texts could not be verified: a gap, never "none", and nothing invented.
-        assert doc.outcome is DocumentOutcome.undetermined
-        assert {g.clause for g in doc.gaps} == {"5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7"}
-        assert doc.results == []
+        # AQ 3067-2026 5.1.4 (read in one question bank, single_source) decides it: a confirmed finding
+        # under the standard in force, while its unread items stay listed as gaps (never "none").
+        assert doc.outcome is DocumentOutcome.major
+        assert [c.clause for r in doc.results if r.outcome is Outcome.triggered for c in r.citations] == ["5.1.4"]
+        assert UNREAD_2026 <= {g.clause for g in doc.gaps}
+        assert not {"5.1.1", "5.1.4", "5.7.7"} & {g.clause for g in doc.gaps}
+
+
+# AQ 3067-2026 items whose text the one source does not quote in full: gaps, never judged.
+UNREAD_2026 = {"5.1.2", "5.1.3", "5.2.2", "5.2.8", "5.2.10", "5.3.3", "5.3.4", "5.3.5", "5.3.6",
+               "5.4.7", "5.4.8", "5.4.9", "5.5.3", "5.5.7", "5.5.11"}
+
+
+def test_aq3067_items_that_differ_from_2017_switch_at_the_boundary(shipped):
+    # 无水氯化氢 is named only by AQ 3067-2026 5.4.4; the 2017 question about 液化烃、液氨、液氯等 is not reused.
+    facts = {"site.kinds": ["hc_production"], "chem.fills_listed_liquefied": True, "chem.swivel_arm_listed": False}
+    before = chem(shipped.judge(facts, on=dt.date(2026, 9, 29), sectors=["chemicals"]))
+    after = chem(shipped.judge(facts, on=dt.date(2026, 9, 30), sectors=["chemicals"]))
+    assert before.document.version == "2017" and before.outcome is not DocumentOutcome.major
+    assert after.document.version == "AQ3067-2026" and after.outcome is DocumentOutcome.major
+    assert [r.rule for r in after.results if r.outcome is Outcome.triggered] == ["aq3067.5.4.4a"]
+
+
+def test_aq3067_threshold_six_persons_is_exceeded_only_above_six(shipped):
+    on = dt.date(2026, 10, 1)
+    for persons, expected in ((6, Outcome.not_triggered), (7, Outcome.triggered)):
+        doc = chem(shipped.judge({"chem.abnormal_max_persons": persons, "chem.abnormal_unrelated_persons": False},
+                                 on=on, sectors=["chemicals"]))
+        assert next(r for r in doc.results if r.rule == "aq3067.5.7.4").outcome is expected, persons
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
-"""Chemicals from 2026-09-30: AQ 3067-2026 is in force but not encoded, so 安监总管三〔2017〕121号 is
-judged as a provisional reference named in the criteria data — every met item labelled, kept apart
-from confirmed findings, never a confirmed major hazard and never "none"."""
+"""Chemicals from 2026-09-30: AQ 3067-2026 is in force but only partly encoded (38 of 53 items, read in
+one source), so 安监总管三〔2017〕121号 is still judged as a provisional reference named in the criteria
+data — every met item labelled, kept apart from confirmed findings, never a confirmed major hazard and
+never "none". Only an encoded AQ 3067-2026 item can make the verdict major."""
 
 from __future__ import annotations
 
@@ -73,11 +74,13 @@ def test_the_day_before_the_boundary_gives_a_confirmed_finding(shipped):
 def test_from_the_boundary_a_met_item_is_provisional_and_labelled(shipped, on):
     verdict = shipped.judge(VALVE_OUT, on=on, sectors=["chemicals"])
     doc = chem(verdict)
-    # (a) the standard in force is named, and that its items are not encoded
+    # (a) the standard in force is named, and that its items are not all encoded
     assert doc.document.number == "AQ 3067-2026" and doc.gaps
-    assert "AQ 3067-2026" in doc.outcome_label and "未编码" in doc.outcome_label
-    # (b) judged against 121号 as reference, kept apart from confirmed findings
-    assert doc.results == [] and verdict.findings() == []
+    assert "AQ 3067-2026" in doc.outcome_label and "尚未全部编码" in doc.outcome_label
+    # (b) judged against 121号 as reference, kept apart from confirmed findings; AQ 3067-2026's own
+    # items asked by other questions stay open (5.4.6 asks 安全阀、爆破片 apart from 121号's 安全附件)
+    assert all(r.outcome is not Outcome.triggered for r in doc.results) and verdict.findings() == []
+    assert next(r for r in doc.results if r.rule == "aq3067.5.4.6").outcome is Outcome.undetermined
     assert doc.reference.number == "安监总管三〔2017〕121号" and "未见正式文件说明" in doc.reference_note
     met = verdict.provisional_findings()
     assert [(r.rule, r.status, r.status_note) for r in met] == [("chem2017.15", "provisional", LABEL_15)]
@@ -85,7 +88,8 @@ def test_from_the_boundary_a_met_item_is_provisional_and_labelled(shipped, on):
     assert verdict.provisional == 1
     # (c) neither "none" nor a confirmed major hazard
     assert verdict.outcome is OverallOutcome.undetermined and doc.outcome is DocumentOutcome.undetermined
-    assert verdict.possible_outcomes == [OverallOutcome.undetermined]
+    # further answers can only confirm an AQ 3067-2026 item, never reach "none"
+    assert set(verdict.possible_outcomes) == {OverallOutcome.undetermined, OverallOutcome.major}
     assert not any("未发现" in t or t.startswith("存在") for t in labels(verdict))
     assert "1 项" in verdict.outcome_label and "待核对" in verdict.outcome_label
 
@@ -122,7 +126,7 @@ def test_the_explain_trace_and_the_report_carry_the_label(shipped):
     exp = explaining.explain(shipped, VALVE_OUT, AFTER[-1], ["chemicals"])
     [doc] = exp.documents
     assert doc.document == "chem_major_hazard@AQ3067-2026" and doc.reference == "chem_major_hazard@2017"
-    assert doc.rules == []
+    assert all(r.outcome is not Outcome.triggered for r in doc.rules)
     met = [r for r in doc.provisional if r.outcome is Outcome.triggered]
     assert [(r.rule, r.status, r.status_note) for r in met] == [("chem2017.15", "provisional", LABEL_15)]
     assert all(r.consistent for r in doc.provisional)
@@ -144,7 +148,7 @@ def test_a_clean_answer_set_after_the_boundary_is_undetermined_with_its_reason(s
     notice = notices.build(verdict, notices.NoticeConfig())
     # The sheet asks for AQ 3067-2026's own unread clauses to be checked by hand.
     assert notice.kind == "supplementary"
-    assert any("（AQ 3067-2026）5.1所列情形" in t and "未能取得或核验" in t for t in notice.to_check)
+    assert any("（AQ 3067-2026）5.1.2所列情形" in t and "未能取得或核验" in t for t in notice.to_check)
 
 
 def test_a_partly_answered_inspection_asks_the_121_questions_as_reference(shipped):
@@ -178,8 +182,13 @@ def test_the_checklist_after_the_boundary_asks_the_121_questions_with_a_note(shi
     assert before.notes == [] and {i.section for i in before.items} == {"化工和危险化学品"}
     reference_note = shipped.bundle.documents["chem_major_hazard@AQ3067-2026"].doc.provisional_reference.note
     assert reference_note in after.notes
-    assert {i.section for i in after.items} == {"化工和危险化学品（参照安监总管三〔2017〕121号）"}
-    assert [i.fact for i in after.items] == [i.fact for i in before.items]
+    reference = "化工和危险化学品（参照安监总管三〔2017〕121号）"
+    # AQ 3067-2026's own questions come first, then 121号's that it does not share, under their section.
+    assert {i.section for i in after.items} == {"化工和危险化学品", reference}
+    ref_items = [i.fact for i in after.items if i.section == reference]
+    own = [i.fact for i in after.items if i.section == "化工和危险化学品"]
+    assert "chem.relief_devices_in_use" in own and "chem.safety_accessories_in_use" in ref_items
+    assert set(own) | set(ref_items) >= {i.fact for i in before.items}
     assert after.notes == [reference_note]
     note = f"{checklists.NOTE_LABEL}：{reference_note}"
     for fmt in ("md", "chat", "yaml"):
@@ -212,9 +221,11 @@ def test_provisional_items_never_give_none_or_major_and_agree_with_the_oracle(sh
         first = shipped.judge(partial, on=on, sectors=["chemicals"])
         second = shipped.judge(full, on=on, sectors=["chemicals"])
         for v in (first, second):
-            # AQ 3067-2026 encodes nothing: only a provisional reference speaks, and it never concludes.
-            assert v.outcome is OverallOutcome.undetermined
-            assert v.findings() == []
+            # Only an encoded AQ 3067-2026 item confirms; 121号 as reference never concludes, and the
+            # unread AQ items keep "none" out of reach.
+            assert v.outcome is not OverallOutcome.none
+            assert all(r.rule.startswith("aq3067.") and r.status == "confirmed" for r in v.findings())
+            assert (v.outcome is OverallOutcome.major) == bool(v.findings())
             assert v.provisional == len(v.provisional_findings())
             assert not any("未发现" in t for t in labels(v))
         # 121号 has no exclusions: more answers never take a provisional item back.

@@ -92,7 +92,7 @@ def test_checklist_and_documents(client):
     docs = {(d["document"]["document"], d["document"]["version"]): d for d in client.get("/api/documents").json()}
     assert docs[("mohurd_city_gas_major_hazard", "2023")]["encoded"] == 22
     assert (docs[("gb35181", "2025")]["encoded"], docs[("gb35181", "2025")]["unverified"]) == (70, 0)
-    assert docs[("chem_major_hazard", "AQ3067-2026")]["unverified"] == 7
+    assert (docs[("chem_major_hazard", "AQ3067-2026")]["encoded"], docs[("chem_major_hazard", "AQ3067-2026")]["unverified"]) == (38, 15)
 
 
 def test_notice_is_rendered_and_escaped(client):

@@ -280,7 +280,9 @@ class VerdictBuilder:
         met = sum(1 for r in decisive if r.outcome is Outcome.triggered)
         outcome, text = doc.outcome, doc.outcome_label
         if outcome is not DocumentOutcome.major and (met or outcome is not DocumentOutcome.none):
-            lead = f"现行标准 {version.doc.number} 的判定条款尚未编码；" if doc.gaps else ""
+            # "尚未编码" when none of its clauses is encoded, "尚未全部编码" when only some are.
+            encoded = any(r.kind != "exclusion" for r in doc.results)
+            lead = f"现行标准 {version.doc.number} 的判定条款{'尚未全部编码' if encoded else '尚未编码'}；" if doc.gaps else ""
             open_ = sum(1 for r in decisive if r.outcome is Outcome.undetermined)
             if met:
                 found = f"参照{reference.doc.number}有 {met} 项属于所列{reference.doc.major_label}情形（参照判定，待核对）"
