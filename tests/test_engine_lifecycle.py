@@ -162,6 +162,7 @@ def test_a_final_session_left_dirty_by_an_engine_error_is_replaced(monkeypatch):
 def test_a_collected_engine_frees_its_rulesets_and_sessions(monkeypatch):
     # The C core keeps rulesets and session state until deleted: without this every engine
     # ever loaded stayed in memory (measured: +76 MB per shipped engine loaded and dropped).
+    gc.collect()  # engines other tests dropped are freed now, not counted below
     deleted_states, deleted_rulesets = [], []
     real_state, real_ruleset = dre.delete_state, dre.delete_ruleset
     monkeypatch.setattr(dre, "delete_state", lambda h, sid: deleted_states.append((h, sid)) or real_state(h, sid))
@@ -174,8 +175,10 @@ def test_a_collected_engine_frees_its_rulesets_and_sessions(monkeypatch):
     assert created and started
     del engine, evaluator
     gc.collect()
-    assert sorted(deleted_rulesets) == sorted(created)
-    assert set(deleted_states) == started
+    # Subsets: a collection may also free another test's engine that was still referenced
+    # when the first collect ran.
+    assert set(created) <= set(deleted_rulesets)
+    assert started <= set(deleted_states)
 
 
 def test_evaluations_where_nothing_matches_do_not_crash_on_delete(shipped):
