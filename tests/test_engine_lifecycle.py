@@ -96,12 +96,16 @@ def test_kept_sessions_hold_no_fact_between_evaluations(shipped):
     # inspection is left for the next.
     for i in range(300):
         shipped.judge({"site.kinds": ["gas_operator"], "gas.odorized": bool(i % 3), "gas.license_held": i % 2 == 0}, on=ON)
-    handles = shipped._evaluator._handles
-    finals = [h for name, h in handles.items() if name.endswith("#final")]
-    assert finals and len(finals) < len(handles)
-    for name, h in handles.items():
+    evaluator = shipped._evaluator
+    checked = set()
+    for name, h in evaluator._handles.items():
         sid = f"f{h.session}" if name.endswith("#final") else f"k{h.session}"
-        assert json.loads(dre.get_facts(h.handle, sid)) == []
+        # Rulesets other tests created on this shared engine but never evaluated have no
+        # session to look at (get_facts: error 309).
+        if sid in evaluator._started[h.handle]:
+            assert json.loads(dre.get_facts(h.handle, sid)) == []
+            checked.add(name)
+    assert any(n.endswith("#final") for n in checked) and any(not n.endswith("#final") for n in checked)
 
 
 def test_rulesets_whose_own_questions_are_unanswered_replay_what_durable_fired(monkeypatch):
