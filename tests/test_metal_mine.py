@@ -12,6 +12,8 @@ from hazardjudge.engine.loading import example_dir
 from hazardjudge.engine.models import DocumentOutcome, FactType, Outcome, OverallOutcome
 from hazardjudge.inputs.inspections import parse_inspection
 
+from boundaries import check_version_boundary
+
 BEFORE_SUPPLEMENT = dt.date(2023, 6, 1)  # 88号 alone
 WITH_SUPPLEMENT = dt.date(2025, 6, 1)  # 88号 with 41号
 UNDERGROUND = ["一（一）1", "一（一）2", "一（一）3", "一（一）4", "一（一）5", "一（二）", "一（三）", "一（四）1", "一（四）2", "一（四）3", "一（四）4",
@@ -70,16 +72,9 @@ def test_no_part_is_left_as_a_gap(shipped, on):
     [(dt.date(2022, 8, 31), None), (dt.date(2022, 9, 1), "2022"), (dt.date(2024, 4, 22), "2022"), (dt.date(2024, 4, 23), "2022+2024")],
 )
 def test_version_boundaries(shipped, day, version):
-    verdict = shipped.judge({"mm.parts": ["underground"], "mm.ug_exits_obstructed": True}, on=day, sectors=["metal_mine"])
-    (doc,) = verdict.documents
-    if version is None:
-        # Before 88号 took effect (the 2017 trial is not recorded here): no version, never a finding.
-        assert doc.outcome is DocumentOutcome.no_version_in_force and doc.document is None
-        assert verdict.outcome is not OverallOutcome.major
-    else:
-        assert doc.document.version == version and doc.outcome is DocumentOutcome.major
-        (hit,) = [r for r in doc.results if r.outcome is Outcome.triggered]
-        assert [c.clause for c in hit.citations] == ["一（一）5"]
+    # Before 88号 took effect the 2017 trial is not recorded here: no version, never a finding.
+    facts = {"mm.parts": ["underground"], "mm.ug_exits_obstructed": True}
+    check_version_boundary(shipped, "metal_mine", facts, day, version, "一（一）5")
 
 
 @pytest.mark.parametrize("on", [BEFORE_SUPPLEMENT, WITH_SUPPLEMENT])

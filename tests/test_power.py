@@ -18,6 +18,8 @@ from hazardjudge.engine.models import DocumentOutcome, FactType, Outcome, Overal
 from hazardjudge.inputs import checklists
 from hazardjudge.inputs.inspections import parse_inspection
 
+from boundaries import check_version_boundary
+
 ROOT = Path(__file__).parents[1]
 ON = dt.date(2026, 11, 20)
 #: 第五条 10, 第六条 5, 第七条 5, 第八条 4, 第九条 4, 第十条 8, 第十一条 5, 第十二条 3, 第十三条 4 (48), 第十四条 1
@@ -61,17 +63,9 @@ def test_every_item_is_encoded_once_and_flagged_single_source(shipped):
 
 @pytest.mark.parametrize("day, version", [(dt.date(2026, 6, 30), None), (dt.date(2026, 7, 1), "2026")])
 def test_version_boundaries(shipped, day, version):
-    verdict = shipped.judge({"pw.parts": ["thermal"], "pw.large_units": True, "pw.overspeed_plan_missing_or_undrilled": True},
-                            on=day, sectors=["power"])
-    (doc,) = verdict.documents
-    if version is None:
-        # Before 第41号令 (the 2022 trial standard is not recorded here): no version, never a finding.
-        assert doc.outcome is DocumentOutcome.no_version_in_force and doc.document is None
-        assert verdict.outcome is not OverallOutcome.major
-    else:
-        assert doc.document.version == version and doc.outcome is DocumentOutcome.major
-        (hit,) = [r for r in doc.results if r.outcome is Outcome.triggered]
-        assert [c.clause for c in hit.citations] == ["第六条（二）"]
+    # Before 第41号令 the 2022 trial standard is not recorded here: no version, never a finding.
+    facts = {"pw.parts": ["thermal"], "pw.large_units": True, "pw.overspeed_plan_missing_or_undrilled": True}
+    check_version_boundary(shipped, "power", facts, day, version, "第六条（二）")
 
 
 def test_a_clean_fully_answered_unit_is_none(shipped):

@@ -3,6 +3,8 @@ constraints an inspection's answers touch; neither may change what an inspection
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,5 +78,12 @@ def test_constraints_testing_whether_a_question_was_answered_are_always_checked(
     plain = C(Leaf(fact="a", op="eq", value=True))
     prepared = Constraints([presence, plain])
     assert [reads for _, reads in prepared.items] == [None, frozenset({"a"})]
-    assert prepared.violated({"b": True}) == [presence]  # a unanswered: checked although a is not read
-    assert prepared.violated({"a": True}) == [plain]
+    assert list(prepared.violated({"b": True})) == [presence]  # a unanswered: checked although a is not read
+    assert list(prepared.violated({"a": True})) == [plain]
+
+
+def test_pasted_contradictory_answers_are_reported_and_left_unanswered(engine):
+    text = "该用户使用的是哪种燃气？：液化石油气\n该用户所用燃气的相对密度是多少？：0.6\n"
+    answers, pasted = engine.paste(text, on=dt.date(2026, 11, 18), sectors=["city_gas"])
+    assert [p.code for p in pasted.problems if p.code == "paste.contradiction"] == ["paste.contradiction"]
+    assert "gas.user_gas_kind" not in answers.values and "gas.user_gas_relative_density" not in answers.values

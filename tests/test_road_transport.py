@@ -15,6 +15,8 @@ from hazardjudge.engine.models import DocumentOutcome, FactType, Outcome, Overal
 from hazardjudge.inputs import checklists
 from hazardjudge.inputs.inspections import parse_inspection
 
+from boundaries import check_version_boundary
+
 ON = dt.date(2026, 11, 20)
 KEY = "road_transport_major_hazard@2023"
 COMMON = ["第三条（一）", "第三条（二）", "第三条（三）", "第三条（四）", "第三条（五）"]
@@ -74,15 +76,8 @@ def test_an_encoded_violation_is_a_major_hazard(shipped):
 
 @pytest.mark.parametrize("day, version", [(dt.date(2023, 9, 30), None), (dt.date(2023, 10, 1), "2023")])
 def test_version_boundaries(shipped, day, version):
-    verdict = shipped.judge({"rt.kinds": ["dangerous_goods"], "rt.tank_medium_or_overload": True}, on=day, sectors=["road_transport"])
-    (doc,) = verdict.documents
-    if version is None:
-        assert doc.outcome is DocumentOutcome.no_version_in_force and doc.document is None
-        assert verdict.outcome is not OverallOutcome.major
-    else:
-        assert doc.document.version == version and doc.outcome is DocumentOutcome.major
-        (hit,) = [r for r in doc.results if r.outcome is Outcome.triggered]
-        assert [c.clause for c in hit.citations] == ["第六条（二）"]
+    facts = {"rt.kinds": ["dangerous_goods"], "rt.tank_medium_or_overload": True}
+    check_version_boundary(shipped, "road_transport", facts, day, version, "第六条（二）")
 
 
 def test_the_kinds_decide_which_articles_apply(shipped):

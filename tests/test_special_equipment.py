@@ -13,6 +13,8 @@ from hazardjudge.engine.loading import example_dir
 from hazardjudge.engine.models import DocumentOutcome, FactType, Outcome, OverallOutcome
 from hazardjudge.inputs.inspections import parse_inspection
 
+from boundaries import check_version_boundary
+
 ON = dt.date(2026, 11, 20)
 #: lettered items per section, as the knowledge base's catalog counts them (47 in all, 4.1 d) included)
 SECTIONS = {"4.1": "abcd", "4.2": "abcdefg", "4.3": "abcdef", "4.4": "ab", "4.5": "abc",
@@ -119,13 +121,8 @@ def test_filling_items_apply_to_a_filling_unit(shipped):
 
 @pytest.mark.parametrize("day, version", [(dt.date(2024, 11, 30), None), (dt.date(2024, 12, 1), "GB45067-2024")])
 def test_version_boundaries(shipped, day, version):
-    verdict = shipped.judge({"se.kinds": ["elevator"], "se.escalator_stop_switch_failed": True}, on=day, sectors=["special_equipment"])
-    (doc,) = verdict.documents
-    if version is None:
-        assert doc.outcome is DocumentOutcome.no_version_in_force and doc.document is None
-        assert verdict.outcome is not OverallOutcome.major
-    else:
-        assert doc.document.version == version and doc.outcome is DocumentOutcome.major
+    facts = {"se.kinds": ["elevator"], "se.escalator_stop_switch_failed": True}
+    check_version_boundary(shipped, "special_equipment", facts, day, version)
 
 
 def test_the_example_is_a_major_hazard(shipped):

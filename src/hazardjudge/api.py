@@ -56,11 +56,16 @@ class Engine:
     # ----------------------------------------------------------------- inputs
 
     def read(self, facts: Mapping[str, Any], positions: dict[str, Any] | None = None) -> Answers:
+        memo = self._memo.get("read")
+        if memo is None:
+            memo = self._memo["read"] = ReadMemo()
+        return read_answers(dict(facts), self.bundle.facts, self._constraints(), positions, self.bundle.vocabulary, memo)
+
+    def _constraints(self) -> Constraints:
         prepared = self._memo.get("constraints")
         if prepared is None:
             prepared = self._memo["constraints"] = Constraints(c for loc in self.bundle.constraints for c in loc.model.constraints)
-            self._memo["read"] = ReadMemo()
-        return read_answers(dict(facts), self.bundle.facts, prepared, positions, self.bundle.vocabulary, self._memo["read"])
+        return prepared
 
     def paste(
         self,
@@ -106,14 +111,12 @@ class Engine:
             self._sectors(pasted.sectors)  # a filled checklist's 判定行业 line names known sectors
         # The site answers chose the checklist, which then leaves them out: they are answers too.
         answers = Answers(values={**self.read(site or {}).values, **pasted.facts})
-        for loc in self.bundle.constraints:
-            for c in loc.model.constraints:
-                if evaluate(c.condition, answers.values) is True:
-                    involved = referenced_facts(c.condition)
-                    pasted.problems.append(Problem("paste.contradiction", f"回答相互矛盾，已作为未回答处理：{c.message}（{'、'.join(involved)}）"))
-                    for fid in involved:
-                        answers.values.pop(fid, None)
-                        pasted.facts.pop(fid, None)
+        for c in self._constraints().violated(answers.values):
+            involved = referenced_facts(c.condition)
+            pasted.problems.append(Problem("paste.contradiction", f"回答相互矛盾，已作为未回答处理：{c.message}（{'、'.join(involved)}）"))
+            for fid in involved:
+                answers.values.pop(fid, None)
+                pasted.facts.pop(fid, None)
         pasted.general_hazards = observations.drop_unknown_categories(pasted.general_hazards, self.bundle, pasted.problems)
         return answers, pasted
 

@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import re
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from hazardjudge.engine.answers import Answers
 from hazardjudge.engine.conditions import evaluate, iter_leaves, referenced_facts
@@ -298,12 +298,12 @@ class Constraints:
             presence = any(leaf.op == "answered" for leaf in iter_leaves(c.condition))
             self.items.append((c, None if presence else frozenset(referenced_facts(c.condition))))
 
-    def violated(self, values: dict[str, Any]) -> list[Any]:
-        return [
-            c
-            for c, reads in self.items
-            if (reads is None or not reads.isdisjoint(values)) and evaluate(c.condition, values) is True
-        ]
+    def violated(self, values: dict[str, Any]) -> Iterator[Any]:
+        """The constraints ``values`` break, each tested as it is reached: a caller that drops the
+        answers of one contradiction before asking for the next sees the next on what is left."""
+        for c, reads in self.items:
+            if (reads is None or not reads.isdisjoint(values)) and evaluate(c.condition, values) is True:
+                yield c
 
 
 class ReadMemo:
