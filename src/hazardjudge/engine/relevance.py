@@ -97,6 +97,22 @@ class State:
 
 
 _NO_GATE = Forms(((),), ())
+_UNSEEN = object()
+_MAX_SHARED = 50_000
+
+
+def _form_facts(info: TargetInfo) -> tuple[str, ...]:
+    """Every fact the forms of a clause's `when` and condition read."""
+    return tuple(
+        dict.fromkeys(
+            f
+            for forms in (info.when, info.condition)
+            for dnf in (forms.true, forms.false)
+            for conj in dnf
+            for atom in conj
+            for f in atom.facts()
+        )
+    )
 _DECIDED_UP = State(True, False)
 _DECIDED_DOWN = State(False, True)
 
@@ -112,8 +128,12 @@ class DocumentRelevance:
         scope_out: TargetOutcome | None,
         group: dict[str, TargetOutcome],
         values: dict,
+        shared: dict | None = None,
+        key: str = "",
     ) -> None:
         self.targets = targets or {}
+        self._shared = shared
+        self._key = key
         self.group = group
         self.values = values
         self.scope_open = scope_out is None
@@ -150,7 +170,27 @@ class DocumentRelevance:
         info = self.targets[tid]
         if info.variants:
             return self._combination(info)
-        return self._gated(info.when, info.condition)
+        shared = self._shared
+        if shared is None:
+            return self._gated(info.when, info.condition)
+        # A plain clause's state reads nothing but its forms' answers and whether its scope holds:
+        # the same for every verdict with those answers (most of a batch leaves a clause's facts
+        # unanswered), and most of the time to build a verdict of a large document. States are
+        # never mutated once made, so verdicts share them.
+        facts = shared.get((self._key, tid))
+        if facts is None:
+            facts = shared[(self._key, tid)] = _form_facts(info)
+        values = self.values
+        try:
+            key = (self._key, tid, self.s_true, self.s_false, tuple((type(v), v) for v in (values.get(f, _UNSEEN) for f in facts)))
+            state = shared.get(key)
+        except TypeError:  # an unhashable answer: compute it
+            return self._gated(info.when, info.condition)
+        if state is None:
+            if len(shared) >= _MAX_SHARED:
+                shared.clear()  # bounded: numeric answers make many keys in a long batch
+            state = shared[key] = self._gated(info.when, info.condition)
+        return state
 
     def _gated(self, when: Forms, condition: Forms, role: QuestionRole = COND, via: str | None = None) -> State:
         w_true, wt = self._live(when.true)

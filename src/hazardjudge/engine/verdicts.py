@@ -101,6 +101,7 @@ class VerdictBuilder:
         self.values: dict = {}
         self._shown: dict[str, FactValue] = {}
         self._results: dict = self.memo.setdefault("results", {})
+        self._states: dict = self.memo.setdefault("states", {})  # see DocumentRelevance._compute_raw
 
     def _fact_values(self, ids: tuple[str, ...] | list[str]) -> list[FactValue]:
         shown = self._shown
@@ -270,7 +271,14 @@ class VerdictBuilder:
         ref = version.doc.provisional_reference
         compiled_doc = self.compiled.documents[reference.key]
         rel = DocumentRelevance(
-            self.compiled, compiled_doc.targets, self.compiled.scope_targets[f"scope:{doc.sector}"], scope, group, self.values
+            self.compiled,
+            compiled_doc.targets,
+            self.compiled.scope_targets[f"scope:{doc.sector}"],
+            scope,
+            group,
+            self.values,
+            self._states,
+            reference.key,
         )
         results = [
             self._result(reference, info, group, rel, ref.label.replace("{clause}", "、".join(info.cites)))
@@ -336,7 +344,14 @@ class VerdictBuilder:
             return result, DocumentView(index, f"scope:{sector}", sector_model.title, sector_model.document, "", "not_applicable", False, [], None)
         compiled_doc = self.compiled.documents[version.key] if version else None
         rel = DocumentRelevance(
-            self.compiled, compiled_doc.targets if compiled_doc else None, scope_info, scope, group, self.values
+            self.compiled,
+            compiled_doc.targets if compiled_doc else None,
+            scope_info,
+            scope,
+            group,
+            self.values,
+            self._states,
+            version.key if version else "",
         )
         if version is None:
             result = DocumentResult.trusted(
