@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import hazardjudge
 
-# The per-user bundle cache stays out of the suite (tests/test_bundle_cache.py switches it on
-# in a private folder): a hit would skip the very parsing most tests exercise.
-os.environ.setdefault("HAZARDJUDGE_CACHE", "off")
+# The suite never touches the user's own bundle cache, but it uses one of its own: the shipped
+# bundle takes ~3 s to parse and the suite loads it dozens of times in-process and in every
+# CLI subprocess (which inherit this variable). A bundle is cached only on its second load and
+# a broken or edited copy is a miss, so the loading and validation tests still parse what they
+# test; tests/test_bundle_cache.py points the cache elsewhere to test it. HAZARDJUDGE_CACHE set
+# by the caller (e.g. "off" to parse every time) wins.
+if "HAZARDJUDGE_CACHE" not in os.environ:
+    _SESSION_CACHE = tempfile.mkdtemp(prefix="hazardjudge-test-cache-")  # mode 0700: the cache requires it
+    os.environ["HAZARDJUDGE_CACHE"] = _SESSION_CACHE
+    atexit.register(shutil.rmtree, _SESSION_CACHE, True)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = FIXTURES / "demo"

@@ -1,7 +1,7 @@
 """The per-user bundle cache: a hit gives the same verdicts; anything that could make it stale is a miss.
 
-The rest of the suite runs with the cache off (conftest.py), so these tests switch it on
-in a private temporary folder.
+The rest of the suite runs with a session-private cache (conftest.py); these tests point the
+cache at a fresh folder of their own.
 """
 
 from __future__ import annotations
@@ -75,14 +75,14 @@ def test_a_third_load_comes_from_the_cache_and_judges_the_same(cache_dir, monkey
     assert _verdict_json(second, DEMO_FACTS) == _verdict_json(first, DEMO_FACTS)
 
 
-def test_the_shipped_bundle_from_the_cache_gives_identical_verdicts(cache_dir, monkeypatch, shipped):
-    _load_twice()  # writes the entry (the session's shipped engine was loaded with the cache off)
+def test_the_shipped_bundle_from_the_cache_gives_identical_verdicts(cache_dir, monkeypatch):
+    parsed = _load_twice()  # parsed from the YAML (this folder is empty), then stored
     _no_parsing(monkeypatch)
     cached = hazardjudge.load()
     for example in ("city_gas_station", "fire_hotel", "coal_mine_2026"):
         data = yaml.safe_load((ROOT / "examples" / f"{example}.yaml").read_text(encoding="utf-8"))
         on = data.get("date")
-        a = shipped.judge(data["facts"], on=on).model_dump(mode="json")
+        a = parsed.judge(data["facts"], on=on).model_dump(mode="json")
         b = cached.judge(data["facts"], on=on).model_dump(mode="json")
         assert a == b, example
 
