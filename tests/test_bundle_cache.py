@@ -17,8 +17,10 @@ import pytest
 import yaml
 
 import hazardjudge
-from hazardjudge.engine import cache, loading
-from hazardjudge.errors import BundleError
+from hazardjudge.authoring.testing import case_date, iter_cases
+from hazardjudge.engine import cache, compiling, loading
+from hazardjudge.errors import BundleError, InputError
+from hazardjudge.inputs.inspections import parse_inspection
 
 ROOT = Path(__file__).resolve().parents[1]
 # Not imported from conftest: in a full run "conftest" may name tests/register/conftest.py.
@@ -171,3 +173,80 @@ def test_the_cli_judges_the_same_from_a_cold_and_a_warm_cache(tmp_path):
     assert cold.returncode == warm.returncode == 1, cold.stderr
     assert len(_entries(tmp_path / "cli-cache")) == 1
     assert warm.stdout == cold.stdout
+
+
+# ------------------------------------------------------------------ compiled document versions
+
+
+def _docs(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.doc.pickle"))
+
+
+def _no_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("a document version was compiled although a compiled copy is cached")
+
+    monkeypatch.setattr(compiling.Compiler, "document", refuse)
+
+
+def test_compiled_versions_from_the_cache_give_the_verdicts_of_freshly_compiled_ones(cache_dir, monkeypatch):
+    parsed = _load_twice()  # parsed and compiled from the YAML; stored, so its versions are stored as compiled
+    for key in parsed.compiled.documents:
+        parsed.compiled.documents[key]
+    assert len(_docs(cache_dir)) == len(parsed.compiled.documents)
+    inputs = [(p.name, parse_inspection(p.read_text(encoding="utf-8")).inspection, {}) for p in sorted((ROOT / "examples").glob("*.yaml")) if p.name != "notice.yaml"]
+    for case in iter_cases(parsed):
+        sectors = case.case.sectors if case.case.sectors is not None else [case.source.sector]
+        inputs.append((case.id, case.facts, {"on": case_date(parsed, case), "sectors": sectors}))
+
+    def verdicts(engine):
+        out = {}
+        for name, facts, kwargs in inputs:
+            try:
+                out[name] = engine.judge(facts, **kwargs).model_dump_json()
+            except InputError as exc:
+                out[name] = f"InputError {exc}"
+        return out
+
+    want = verdicts(parsed)
+    _no_parsing(monkeypatch)
+    _no_compiling(monkeypatch)
+    cached = hazardjudge.load()
+    assert cached.bundle.cache_key == parsed.bundle.cache_key
+    got = verdicts(cached)
+    assert [name for name in want if got[name] != want[name]] == []
+    # A version's rule items are references into the bundle it was read into, not copies.
+    doc = cached.compiled.documents[next(iter(cached.compiled.documents))]
+    info = next(t for t in doc.targets.values() if t.source is not None)
+    assert cached.bundle.items[info.id] is info.source
+
+
+def test_a_damaged_compiled_version_is_compiled_again_and_rewritten(cache_dir, demo_copy):
+    engine = _load_twice(demo_copy / "criteria", demo_copy / "rules")
+    want = _verdict_json(engine, DEMO_FACTS)
+    docs = _docs(cache_dir)
+    assert docs
+    for doc in docs:
+        doc.write_bytes(b"hazardjudge-bundle-cache-1 not a pickle")
+    again = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")
+    assert _verdict_json(again, DEMO_FACTS) == want
+    assert all(doc.read_bytes().startswith(b"hazardjudge-bundle-cache-1\x80") for doc in docs)
+
+
+def test_compiled_versions_are_not_stored_for_a_bundle_that_is_not(cache_dir, demo_copy):
+    engine = hazardjudge.load(demo_copy / "criteria", demo_copy / "rules")  # first load: only marked as seen
+    assert engine.bundle.cache_key is None
+    _verdict_json(engine, DEMO_FACTS)
+    assert _docs(cache_dir) == []
+
+
+def test_compiled_versions_are_pruned_with_their_bundle(cache_dir, tmp_path):
+    for i in range(cache.KEEP + 3):
+        copy = tmp_path / f"b{i}"
+        shutil.copytree(DEMO, copy)
+        (copy / "criteria" / f"note{i}.txt").write_text("x")  # keep each copy's bundle key distinct (paths do)
+        _verdict_json(_load_twice(copy / "criteria", copy / "rules"), DEMO_FACTS)
+    kept = {p.name.split(".", 1)[0] for p in _entries(cache_dir)}
+    assert len(kept) == cache.KEEP
+    assert {p.name.split(".", 1)[0] for p in _docs(cache_dir)} <= kept
+    assert _docs(cache_dir)

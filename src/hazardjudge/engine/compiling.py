@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from hazardjudge.engine import cache as bundle_cache
 from hazardjudge.engine.conditions import (
     DNF,
     NAMED_PREFIX,
@@ -154,8 +155,16 @@ class LazyDocuments(Mapping[str, CompiledDocument]):
             with self._lock:  # engines are shared between threads: compile each version once
                 doc = self._done.get(key)
                 if doc is None:
-                    with collector_paused():
-                        doc = self._done[key] = self._compiler.document(key, sector)
+                    bundle = self._compiler.bundle
+                    cached = bundle.cache_key
+                    entry = f"{key}\0{self._compiler.slice_size}"  # slicing changes the rulesets
+                    doc = bundle_cache.get_document(cached, entry, bundle.items) if cached else None
+                    if doc is None:
+                        with collector_paused():
+                            doc = self._compiler.document(key, sector)
+                        if cached:
+                            bundle_cache.put_document(cached, entry, doc, bundle.items)
+                    self._done[key] = doc
         return doc
 
     def __contains__(self, key: object) -> bool:

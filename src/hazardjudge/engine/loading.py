@@ -157,6 +157,8 @@ class Bundle:
     # Every item an overlay replaces on purpose (``replaces:``), shown in each verdict.
     replacements: list[ReplacementRef] = field(default_factory=list)
     fact_layer: dict[str, str] = field(default_factory=dict)
+    # Set when the bundle is in the bundle cache: its compiled versions are cached under it too.
+    cache_key: str | None = None
 
     @property
     def overlay_dirs(self) -> tuple[Path, ...]:
@@ -435,6 +437,7 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None, 
     bundle.fingerprint = digest.hexdigest()[:16]
     cache_key = bundle_cache.key(bundle.fingerprint, [cdir, rdir, *(layer.root for layer in overlay_layers)])
     if (cached := bundle_cache.get(cache_key)) is not None:
+        cached.cache_key = cache_key
         return cached
 
     for layer in bundle.layers:
@@ -452,7 +455,8 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None, 
     bundle.warnings.extend(p for p in problems if p.severity != "error")
     if errors:
         raise BundleError(errors)
-    bundle_cache.put(cache_key, bundle)
+    if bundle_cache.put(cache_key, bundle):
+        bundle.cache_key = cache_key
     return bundle
 
 
