@@ -80,3 +80,33 @@ def test_major_hazard_level_is_an_enumeration_compared_exactly(shipped):
         doc = chem(shipped.judge({"chem.tank_farm_major_hazard_level": level, "chem.tank_farm_emergency_cutoff": False},
                                  on=dt.date(2025, 6, 1), sectors=["chemicals"]))
         assert next(r for r in doc.results if r.rule == "chem2017.5a").outcome is expected, level
+
+
+AQ_KEY = "chem_major_hazard@AQ3067-2026"
+
+
+def test_aq3067_identity_is_verified_but_not_its_replacing_of_2017(shipped):
+    # Two records agree on title, number, issuer and both dates (docs/sources/chemicals.md); no notice
+    # says it replaces 安监总管三〔2017〕121号, so that stays unverified.
+    ident = shipped.bundle.documents[AQ_KEY].doc.identity
+    assert ident.status == "verified" and len(ident.sources) >= 2
+    assert ident.unverified == ["supersedes"]
+
+
+def test_aq3067_topic_index_backs_the_numbering_but_verifies_no_text(shipped):
+    version = shipped.bundle.documents[AQ_KEY]
+    deciding = {cid: e.clause for cid, e in version.clauses.items() if e.clause.decides}
+    assert len(deciding) == 53
+    encoded = {cid for cid, c in deciding.items() if c.verification.status != "unverified"}
+    assert encoded == set(deciding) - UNREAD_2026
+    # The index holds one topic per item and no text: an item read only in the bank stays single_source.
+    for cid in encoded:
+        v = deciding[cid].verification
+        assert v.status == "single_source" and "safety_basis_topics" in v.sources, cid
+
+
+def test_aq3067_the_alarm_part_of_5_5_2_is_a_gap(shipped):
+    # The topic index names 报警 for 5.5.2, which the bank does not quote: the rest of 5.5.2 is listed
+    # as unread, so meeting the encoded part never closes the item.
+    doc = chem(shipped.judge({"site.kinds": ["hc_production"]}, on=dt.date(2026, 10, 1), sectors=["chemicals"]))
+    assert any(g.clause.startswith("5.5.2") for g in doc.gaps)
