@@ -1,5 +1,6 @@
 """电力 (《电力重大事故隐患判定标准及治理监督管理规定》国家发展改革委令第41号, 2026-07-01): whole-document
-behaviour beyond each rule's YAML cases. All 49 items of 第五条 to 第十四条 are encoded from the one copy read,
+behaviour beyond each rule's YAML cases. Before it, 国能综通安全〔2022〕123号 (2022-12-29) is recorded by identity only.
+All 49 items of 第五条 to 第十四条 are encoded from the one copy read,
 so each is single_source; what a unit operates (pw.parts) decides which articles it is asked; an unanswered
 gate or item is never "none"; and a copy of the bundle with any item left unencoded can never say "none"."""
 
@@ -61,11 +62,35 @@ def test_every_item_is_encoded_once_and_flagged_single_source(shipped):
     assert not doc.gaps
 
 
-@pytest.mark.parametrize("day, version", [(dt.date(2026, 6, 30), None), (dt.date(2026, 7, 1), "2026")])
+@pytest.mark.parametrize("day, version", [(dt.date(2022, 12, 28), None), (dt.date(2026, 7, 1), "2026")])
 def test_version_boundaries(shipped, day, version):
-    # Before 第41号令 the 2022 trial standard is not recorded here: no version, never a finding.
+    # Before the 2022 trial standard: no version, never a finding; from 2026-07-01 第41号令 decides.
     facts = {"pw.parts": ["thermal"], "pw.large_units": True, "pw.overspeed_plan_missing_or_undrilled": True}
     check_version_boundary(shipped, "power", facts, day, version, "第六条（二）")
+
+
+TRIAL_NOTE = "应按《重大电力安全隐患判定标准（试行）》（国能综通安全〔2022〕123号）判定，本工具尚未编码其条文"
+
+
+@pytest.mark.parametrize("day", [dt.date(2022, 12, 29), dt.date(2024, 5, 1), dt.date(2026, 6, 30)])
+def test_the_2022_trial_standard_is_named_but_not_encoded(shipped, day):
+    # 国能综通安全〔2022〕123号 (2022-12-29 to the day before 第41号令): identity only, so a unit is told which
+    # standard applies; a violation that 第41号令 would find decides nothing, and it never ends "none".
+    facts = {"site.kinds": ["power"], "pw.parts": ["thermal"], "pw.large_units": True,
+             "pw.overspeed_plan_missing_or_undrilled": True}
+    verdict = shipped.judge(facts, on=day, sectors=["power"])
+    (doc,) = verdict.documents
+    assert doc.document.version == "2022" and doc.document.number == "国能综通安全〔2022〕123号"
+    assert doc.identity_only and doc.outcome is DocumentOutcome.undetermined and doc.gaps
+    assert doc.outcome_label == f"无法判定：{TRIAL_NOTE}"
+    assert not doc.results
+    assert verdict.outcome is OverallOutcome.undetermined and TRIAL_NOTE in verdict.outcome_label
+    assert OverallOutcome.none not in verdict.possible_outcomes
+
+
+def test_the_2022_checklist_carries_the_same_note(shipped):
+    cl = checklists.build(shipped, dt.date(2025, 3, 1), None, {"site.kinds": ["power"]})
+    assert TRIAL_NOTE in cl.notes
 
 
 def test_a_clean_fully_answered_unit_is_none(shipped):
