@@ -44,6 +44,7 @@ import hazardjudge  # noqa: E402
 from hazardjudge.engine.heap import settle  # noqa: E402
 from hazardjudge.engine.oracle import OracleEvaluator  # noqa: E402
 from hazardjudge.errors import InputError  # noqa: E402
+from hazardjudge.batch.views import render  # noqa: E402
 from hazardjudge.inputs.inspections import parse_inspection  # noqa: E402
 
 GAS_EXAMPLE = ROOT / "examples/city_gas_station.yaml"
@@ -136,26 +137,32 @@ def _load_time(_: int) -> float:
 
 
 def _judge_many(args) -> tuple[int, float]:
-    """Read and judge the inputs round robin; only this is timed, the bundle is already loaded."""
-    inputs, n, dump = args
+    """Read and judge the inputs round robin; only this is timed, the bundle is already loaded.
+
+    ``findings``: as ``hazardjudge batch`` does by default, each verdict built for the findings
+    view only (decisive results, no questions) and rendered as its output line.
+    """
+    inputs, n, dump, findings = args
     engine = _worker["engine"]
     t = time.perf_counter()
     for i in range(n):
         facts, on, sectors = inputs[i % len(inputs)]
-        verdict = engine.judge(facts, on=on, sectors=sectors)
-        if dump:
+        verdict = engine.judge(facts, on=on, sectors=sectors, decisive_only=findings)
+        if findings:
+            render("findings", i, i + 1, verdict)
+        elif dump:
             verdict.model_dump_json()
     return n, time.perf_counter() - t
 
 
-def batch(criteria, rules, inputs, n: int, procs: int, dump: bool = False) -> dict:
+def batch(criteria, rules, inputs, n: int, procs: int, dump: bool = False, findings: bool = False) -> dict:
     per = n // procs
     ctx = mp.get_context("spawn")
     with ctx.Pool(procs, initializer=_init_worker, initargs=(criteria, rules)) as pool:
         loads = pool.map(_load_time, range(procs), chunksize=1)
-        pool.map(_judge_many, [(inputs, 50, dump)] * procs, chunksize=1)  # warm, out of the timing
+        pool.map(_judge_many, [(inputs, 50, dump, findings)] * procs, chunksize=1)  # warm, out of the timing
         t = time.perf_counter()
-        parts = pool.map(_judge_many, [(inputs, per, dump)] * procs, chunksize=1)
+        parts = pool.map(_judge_many, [(inputs, per, dump, findings)] * procs, chunksize=1)
         wall = time.perf_counter() - t
     done = sum(k for k, _ in parts)
     return {
@@ -288,6 +295,11 @@ def main() -> None:
         results["batch_mix_all_cores"] = batch(None, None, inputs, mix_n, cpus)
         results["batch_mix_all_cores_with_json"] = batch(None, None, inputs, mix_n // 4, cpus, dump=True)
         results["million_mixed_minutes_all_cores"] = round(1_000_000 / results["batch_mix_all_cores"]["per_s"] / 60, 1)
+        results["batch_mix_1_core_findings"] = batch(None, None, inputs, mix_n // 4, 1, findings=True)
+        results["batch_mix_all_cores_findings"] = batch(None, None, inputs, mix_n, cpus, findings=True)
+        results["million_mixed_minutes_all_cores_findings"] = round(
+            1_000_000 / results["batch_mix_all_cores_findings"]["per_s"] / 60, 1
+        )
         s_inputs = [(synthetic_facts(args.rules, 3), on, None)]
         results["batch_synthetic_1_core"] = batch(str(root / "criteria"), str(root / "rules"), s_inputs, mix_n // 40, 1)
 
@@ -335,10 +347,13 @@ def report(r: dict) -> str:
         f"({ball['per_s_per_worker']} per worker), {ball['verdicts']} verdicts; with full JSON written {bjson['per_s']} on {r['cpus']} cores",
         f"- each worker's bundle load (load, compile, create rulesets, settle), timed apart from the batch: {ball['worker_load_s']} s",
         f"- 1,000,000 mixed inspections on {r['cpus']} cores at that rate: {r['million_mixed_minutes_all_cores']} min",
+        f"- batch as `hazardjudge batch` runs it (findings view, each line rendered): "
+        f"{r['batch_mix_1_core_findings']['per_s']} verdicts/s on 1 core; {r['batch_mix_all_cores_findings']['per_s']} on "
+        f"{r['cpus']} cores; 1,000,000 mixed inspections at that rate: {r['million_mixed_minutes_all_cores_findings']} min",
         f"- batch, synthetic {r['synthetic_rules']}-rule typical: {bs['per_s']} verdicts/s on 1 core",
         f"- load + compile + create every ruleset, fresh interpreter, bundle cache off: shipped {lc('load_compile_shipped')}; "
         f"synthetic {r['synthetic_rules']} rules {lc('load_compile_synthetic')}; synthetic {r['big_rules']} rules {lc('load_compile_big')}",
-        f"- the same with the bundle already cached: shipped {lc('load_compile_shipped_cached')}; "
+        f"- the same with the bundle and its compiled versions already cached: shipped {lc('load_compile_shipped_cached')}; "
         f"synthetic {r['synthetic_rules']} rules {lc('load_compile_synthetic_cached')}; synthetic {r['big_rules']} rules {lc('load_compile_big_cached')}",
         f"- import hazardjudge.api: {r['import_ms']} ms",
     ]
