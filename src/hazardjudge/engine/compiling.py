@@ -82,6 +82,14 @@ class CompiledRuleset:
     # Fact ids whose attributes this ruleset tests: only these are sent to it,
     # which keeps each asserted fact under the C core's 252-attribute limit.
     reads: dict[str, None] = field(default_factory=dict)
+    # The definition as the C core reads it, written once the version is compiled (a third of
+    # creating the shipped bundle's rulesets); the bundle cache keeps it with the version.
+    text: str | None = field(default=None, repr=False)
+
+    def engine_text(self) -> str:
+        if self.text is None:
+            self.text = engine_json(self.definition)
+        return self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +171,8 @@ class LazyDocuments(Mapping[str, CompiledDocument]):
                         with collector_paused():
                             doc = self._compiler.document(key, sector)
                         if cached:
+                            for rs in (*doc.element_rulesets, doc.final):
+                                rs.engine_text()
                             bundle_cache.put_document(cached, entry, doc, bundle.items)
                     self._done[key] = doc
         return doc

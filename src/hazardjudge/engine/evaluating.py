@@ -234,7 +234,7 @@ class DurableEvaluator:
     def _create(self, rs: CompiledRuleset, scope_facts: set[str] | None = None) -> None:
         name = f"{self._prefix}:{rs.name}"
         try:
-            handle = dre.create_ruleset(name, engine_json(rs.definition))
+            handle = dre.create_ruleset(name, rs.engine_text())
         except dre.error as exc:  # pragma: no cover - compiler output is tested
             raise EngineError(f"durable_rules 拒绝了规则集 {rs.name}：{exc}") from exc
         self._created.append(handle)
