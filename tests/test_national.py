@@ -24,6 +24,7 @@ ON = dt.date(2026, 11, 20)
 IDENTITY_ONLY = {
     "highway_waterway_construction": ("highway_waterway_construction", "highway_waterway_construction_major_hazard@2025"),
     "education": ("school", "education_major_hazard@2024"),
+    "water_conservancy": ("water_conservancy", "water_conservancy_major_hazard@2017试行"),
 }
 
 
@@ -82,6 +83,8 @@ def test_an_unclear_unit_type_is_told_conditionally(shipped):
         ("highway_waterway_construction", dt.date(2025, 4, 14), "2025"),
         ("education", dt.date(2024, 6, 23), None),
         ("education", dt.date(2024, 6, 24), "2024"),
+        ("water_conservancy", dt.date(2017, 10, 31), None),
+        ("water_conservancy", dt.date(2017, 11, 1), "2017试行"),
     ],
 )
 def test_version_boundaries(shipped, sector, day, version):
