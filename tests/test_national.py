@@ -23,7 +23,7 @@ ON = dt.date(2026, 11, 20)
 #: sector → the unit type that routes to it, and the version in force on ON
 IDENTITY_ONLY = {
     "highway_waterway_construction": ("highway_waterway_construction", "highway_waterway_construction_major_hazard@2025"),
-    "education": ("school", "education_major_hazard@2024"),
+    "water_conservancy": ("water_conservancy", "water_conservancy_major_hazard@2017试行"),
 }
 
 
@@ -55,10 +55,10 @@ def test_naming_the_sector_gives_the_same_answer_without_the_unit_type(shipped, 
 
 
 def test_two_unencoded_standards_are_both_named(shipped):
-    verdict = shipped.judge({"site.kinds": ["school", "highway_waterway_construction"], "fire.in_scope": False}, on=ON)
+    verdict = shipped.judge({"site.kinds": ["water_conservancy", "highway_waterway_construction"], "fire.in_scope": False}, on=ON)
     assert verdict.outcome_label == (
-        "无法判定：应按《教育系统重大事故隐患判定指南》（文号未核实）、"
-        "《公路水运工程生产安全重大事故隐患判定标准》（交办安监〔2025〕28号）判定，本工具尚未编码其条文"
+        "无法判定：应按《公路水运工程生产安全重大事故隐患判定标准》（交办安监〔2025〕28号）、"
+        "《水利工程生产安全重大事故隐患判定标准（试行）》（水安监〔2017〕344号）判定，本工具尚未编码其条文"
     )
 
 
@@ -80,8 +80,8 @@ def test_an_unclear_unit_type_is_told_conditionally(shipped):
     [
         ("highway_waterway_construction", dt.date(2025, 4, 13), None),
         ("highway_waterway_construction", dt.date(2025, 4, 14), "2025"),
-        ("education", dt.date(2024, 6, 23), None),
-        ("education", dt.date(2024, 6, 24), "2024"),
+        ("water_conservancy", dt.date(2017, 10, 31), None),
+        ("water_conservancy", dt.date(2017, 11, 1), "2017试行"),
     ],
 )
 def test_version_boundaries(shipped, sector, day, version):
@@ -107,7 +107,7 @@ def test_the_checklist_says_the_same(shipped):
 
 @pytest.mark.parametrize("fmt", ["chat", "md", "csv", "yaml", "json"])
 def test_a_returned_checklist_note_is_no_answer(shipped, fmt):
-    cl = checklists.build(shipped, ON, None, {"site.kinds": ["school"]})
+    cl = checklists.build(shipped, ON, None, {"site.kinds": ["water_conservancy"]})
     text = checklists.RENDERERS[fmt](cl)
     if fmt in ("chat", "md", "csv"):
         answers, pasted = shipped.paste(text.encode("utf-8"), fmt={"chat": "lines", "md": "lines", "csv": "csv"}[fmt])
