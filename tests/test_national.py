@@ -21,8 +21,9 @@ ROOT = Path(__file__).parents[1]
 ON = dt.date(2026, 11, 20)
 
 #: sector → the unit type that routes to it, and the version in force on ON
+# Recorded by identity only and in force on ON (education and 公路水运工程, the earlier examples, are now partly
+# encoded; the 2022 power trial is identity-only but ended before ON).
 IDENTITY_ONLY = {
-    "highway_waterway_construction": ("highway_waterway_construction", "highway_waterway_construction_major_hazard@2025"),
     "water_conservancy": ("water_conservancy", "water_conservancy_major_hazard@2017试行"),
 }
 
@@ -55,31 +56,30 @@ def test_naming_the_sector_gives_the_same_answer_without_the_unit_type(shipped, 
 
 
 def test_two_unencoded_standards_are_both_named(shipped):
-    verdict = shipped.judge({"site.kinds": ["water_conservancy", "highway_waterway_construction"], "fire.in_scope": False}, on=ON)
+    # Before 2026-07-01 the power sector's version in force is the 2022 trial, recorded by identity only.
+    verdict = shipped.judge({"site.kinds": ["water_conservancy", "power"], "fire.in_scope": False}, on=dt.date(2026, 3, 1))
     assert verdict.outcome_label == (
-        "无法判定：应按《公路水运工程生产安全重大事故隐患判定标准》（交办安监〔2025〕28号）、"
+        "无法判定：应按《重大电力安全隐患判定标准（试行）》（国能综通安全〔2022〕123号）、"
         "《水利工程生产安全重大事故隐患判定标准（试行）》（水安监〔2017〕344号）判定，本工具尚未编码其条文"
     )
 
 
 def test_an_encoded_major_finding_still_wins(shipped):
-    verdict = shipped.judge({"site.kinds": ["gas_operator", "highway_waterway_construction"], "gas.license_held": False}, on=ON)
+    verdict = shipped.judge({"site.kinds": ["gas_operator", "water_conservancy"], "gas.license_held": False}, on=ON)
     assert verdict.outcome is OverallOutcome.major
-    other = next(d for d in verdict.documents if d.sector == "highway_waterway_construction")
+    other = next(d for d in verdict.documents if d.sector == "water_conservancy")
     assert other.outcome is DocumentOutcome.undetermined and other.identity_only
 
 
 def test_an_unclear_unit_type_is_told_conditionally(shipped):
     verdict = shipped.judge({"fire.in_scope": False}, on=ON, sectors=None)
-    doc = next(d for d in verdict.documents if d.sector == "highway_waterway_construction")
-    assert doc.outcome_label.startswith("无法判定：如属适用范围，应按《公路水运工程生产安全重大事故隐患判定标准》")
+    doc = next(d for d in verdict.documents if d.sector == "water_conservancy")
+    assert doc.outcome_label.startswith("无法判定：如属适用范围，应按《水利工程生产安全重大事故隐患判定标准（试行）》")
 
 
 @pytest.mark.parametrize(
     "sector, day, version",
     [
-        ("highway_waterway_construction", dt.date(2025, 4, 13), None),
-        ("highway_waterway_construction", dt.date(2025, 4, 14), "2025"),
         ("water_conservancy", dt.date(2017, 10, 31), None),
         ("water_conservancy", dt.date(2017, 11, 1), "2017试行"),
     ],
@@ -95,14 +95,14 @@ def test_version_boundaries(shipped, sector, day, version):
 
 
 def test_the_checklist_says_the_same(shipped):
-    cl = checklists.build(shipped, ON, None, {"site.kinds": ["highway_waterway_construction"], "fire.in_scope": False})
-    expected = note(shipped, IDENTITY_ONLY["highway_waterway_construction"][1])
+    cl = checklists.build(shipped, ON, None, {"site.kinds": ["water_conservancy"], "fire.in_scope": False})
+    expected = note(shipped, IDENTITY_ONLY["water_conservancy"][1])
     assert cl.notes == [expected]
     for fmt in ("md", "chat", "csv", "tsv", "yaml", "json"):
         assert expected in checklists.RENDERERS[fmt](cl), fmt
     # Without the unit type every standard is named, conditionally.
     open_cl = checklists.build(shipped, ON)
-    assert any(n.startswith("单位属于“公路水运工程”时，应按《公路水运工程") for n in open_cl.notes)
+    assert any(n.startswith("单位属于“水利工程”时，应按《水利工程") for n in open_cl.notes)
 
 
 @pytest.mark.parametrize("fmt", ["chat", "md", "csv", "yaml", "json"])
@@ -160,12 +160,14 @@ def test_identity_sources_are_declared(tmp_path):
     copy = tmp_path / "b"
     shutil.copytree(ROOT / "criteria", copy / "criteria")
     shutil.copytree(ROOT / "rules", copy / "rules")
-    path = copy / "criteria/highway_waterway_construction/jiaobananjian-2025-28.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("sources: [gc5_repost]", "sources: [gc5_reposts]"), encoding="utf-8")
+    (path,) = (copy / "criteria/water_conservancy").glob("*.yaml")
+    text = path.read_text(encoding="utf-8")
+    assert "sources: [notice_repost, bjx_2018]" in text
+    path.write_text(text.replace("sources: [notice_repost, bjx_2018]", "sources: [notice_reposts, bjx_2018]"), encoding="utf-8")
     with pytest.raises(BundleError) as exc:
         hazardjudge.load(copy / "criteria", copy / "rules")
     (p,) = exc.value.problems
-    assert p.code == "criteria.unknown_source" and p.hint and "gc5_repost" in p.hint and re.search(r"jiaobananjian-2025-28", p.position.file)
+    assert p.code == "criteria.unknown_source" and p.hint and "notice_repost" in p.hint and re.search(r"shuianjian-2017-344", p.position.file)
 
 
 def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
@@ -175,8 +177,8 @@ def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
     out = capsys.readouterr().out
     head = out.split("\n\n", 1)[0]
     assert head.startswith("现行判定标准（")
-    assert "公路水运工程（highway_waterway_construction）《公路水运工程生产安全重大事故隐患判定标准》交办安监〔2025〕28号，2025-04-14 起：仅登记，未编码" in head
-    assert "文件信息单一来源（未核实：effective）" in head
+    assert "水利工程（water_conservancy）《水利工程生产安全重大事故隐患判定标准（试行）》水安监〔2017〕344号，2017-11-01 起：仅登记，未编码" in head
+    assert "文件信息单一来源（未核实：effective、superseded）" in head
     html = tmp_path / "cov.html"
     assert main(["coverage", "--format", "html", "-o", str(html)]) == 0
     page = html.read_text(encoding="utf-8")
@@ -187,8 +189,8 @@ def test_coverage_command_lists_them_in_text_and_html(tmp_path, capsys):
 def test_a_notice_says_the_same(shipped, fmt):
     from hazardjudge.outputs import notices
 
-    verdict = shipped.judge({"site.kinds": ["highway_waterway_construction"], "fire.in_scope": False}, on=ON)
+    verdict = shipped.judge({"site.kinds": ["water_conservancy"], "fire.in_scope": False}, on=ON)
     notice = notices.build(verdict, notices.NoticeConfig())
     assert notice.kind == "supplementary"
-    assert notice.not_encoded == ["应按《公路水运工程生产安全重大事故隐患判定标准》（交办安监〔2025〕28号）判定，本工具尚未编码其条文"]
-    assert "交办安监〔2025〕28号" in notices.render(notice, fmt)
+    assert notice.not_encoded == ["应按《水利工程生产安全重大事故隐患判定标准（试行）》（水安监〔2017〕344号）判定，本工具尚未编码其条文"]
+    assert "水安监〔2017〕344号" in notices.render(notice, fmt)

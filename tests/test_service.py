@@ -225,7 +225,7 @@ def test_serve_with_two_worker_processes(tmp_path):
 
 
 def test_a_checklist_names_a_standard_that_is_not_encoded(client):
-    checklist = client.post("/api/checklist", json={"site_kinds": ["highway_waterway_construction"], "date": "2026-11-18"}).json()
-    assert any(n.startswith("应按《公路水运工程生产安全重大事故隐患判定标准》（交办安监〔2025〕28号）判定") for n in checklist["notes"])
-    verdict = client.post("/api/judge", json={"facts": {"site.kinds": ["highway_waterway_construction"]}, "date": "2026-11-18"}).json()
+    checklist = client.post("/api/checklist", json={"site_kinds": ["water_conservancy"], "date": "2026-11-18"}).json()
+    assert any(n.startswith("应按《水利工程生产安全重大事故隐患判定标准（试行）》（水安监〔2017〕344号）判定") for n in checklist["notes"])
+    verdict = client.post("/api/judge", json={"facts": {"site.kinds": ["water_conservancy"]}, "date": "2026-11-18"}).json()
     assert "本工具尚未编码其条文" in verdict["verdict"]["outcome_label"]
