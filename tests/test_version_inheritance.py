@@ -423,6 +423,29 @@ def test_two_files_cannot_inherit_the_same_rules_twice(pair):
     assert "rules.extends_twice" in codes
 
 
+def test_a_failing_inherited_case_names_its_base_line_and_the_version(pair):
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    from hazardjudge.authoring.testing import junit_xml, run_all
+
+    edit(pair / V1_RULES, "{name: 无, expect: not_triggered, facts: {inh.b: false}}", "{name: 无, expect: not_triggered, facts: {inh.b: true}}")
+    line = line_of(pair / V1_RULES, "{name: 无, expect: not_triggered, facts: {inh.b: true}}")
+    failed = {r.case.id: r for r in run_all(load(pair)) if not r.passed}
+    assert sorted(failed) == ["inh1.b::无", "inh2.b::无"]
+    assert "inh_standard@2 继承的 inh1.b 的用例" in failed["inh2.b::无"].message
+    assert failed["inh2.b::无"].case.position.line == line
+    cases = {c.get("classname"): c for c in ET.fromstring(junit_xml(list(failed.values()))).iter("testcase")}
+    assert cases["inh2.b"].get("file").endswith(str(V1_RULES)) and cases["inh2.b"].get("line") == str(line)
+    # The pytest plugin collects the inherited cases under the inheriting file.
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(pair / V2_RULES)],
+        capture_output=True, text=True, cwd=pair, env={**__import__("os").environ, "HAZARDJUDGE_CACHE": "off"},
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"v1.yaml:{line}:" in run.stdout and "inh2.b::无" in run.stdout and "1 failed" in run.stdout
+
+
 def test_a_version_diff_and_a_changed_base(pair):
     from hazardjudge.authoring.diffing import diff, diff_versions
 
