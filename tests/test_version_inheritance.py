@@ -162,6 +162,7 @@ def test_a_version_diff_shows_only_the_supplement(shipped):
     # The version's own identity differs, as it should; what it inherits does not.
     assert "title" in by_what["document"][0].detail and "clauses" not in by_what["document"][0].detail
     assert "新增 规则 mm2024.s3-2" in render_text(report)
+    assert not report.test_cases  # every 88号 case has the same outcome under both versions
 
 
 def _metal_mine_only(root: Path, inherited: bool) -> Path:
@@ -452,6 +453,20 @@ def test_a_version_diff_and_a_changed_base(pair):
     engine = load(pair)
     report = diff_versions(engine, "inh_standard@1", "inh_standard@2")
     assert [(c.kind, c.what, c.key) for c in report.changes if c.what != "document"] == [("added", "clause", "3"), ("added", "rule", "inh2.s")]
+    assert not report.test_cases
+    # A rule the later version writes anew shows as changed, and its cases as judged under each version.
+    rewritten = pair.parent / "rewritten"
+    shutil.copytree(pair, rewritten)
+    edit(rewritten / V2_RULES, "  ids: {from: inh1., to: inh2.}\n", "  ids: {from: inh1., to: inh2.}\n  overrides: [inh2.b]\n")
+    edit(rewritten / V2_RULES, "rules:\n", "rules:\n  - id: inh2.b\n    cites: [\"1.2\"]\n    condition: {fact: inh.b, eq: false}\n"
+         "    finding: 存在情形二。\n    rectification: 消除情形二。\n    tests:\n"
+         "      - {name: 有, expect: triggered, facts: {inh.b: false}}\n      - {name: 无, expect: not_triggered, facts: {inh.b: true}}\n"
+         "      - {name: 未查, expect: undetermined, facts: {}}\n")
+    report = diff_versions(load(rewritten), "inh_standard@1", "inh_standard@2")
+    assert ("changed", "rule", "inh2.b", "condition") in [(c.kind, c.what, c.key, c.detail) for c in report.changes]
+    assert sorted((c.subject, c.old, c.new) for c in report.test_cases) == [
+        ("inh2.b::无", "not_triggered", "triggered"), ("inh2.b::有", "triggered", "not_triggered")
+    ]
     # A change to the base is a change to both versions, in `hazardjudge diff` too.
     changed = pair.parent / "changed"
     shutil.copytree(pair, changed)

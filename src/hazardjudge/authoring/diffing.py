@@ -106,7 +106,9 @@ def diff_versions(engine: Engine, old_key: str, new_key: str, ids: tuple[str, st
     Items are matched across the versions by id with the prefix ``ids`` = (old, new) swapped;
     by default the prefixes the new version's rule file declares in ``extends.ids`` (an item it
     inherits is then the same item as its base's). The documents' own fields are compared too
-    (all but clauses, version and extends; sources and recorded gaps as assembled).
+    (all but clauses, version and extends; sources and recorded gaps as assembled). Each test case
+    of an old item is judged again by the new version's counterpart with the same answers
+    (``test_cases``: those whose outcome differs).
     """
     docs = engine.bundle.documents
     for key in (old_key, new_key):
@@ -156,7 +158,18 @@ def diff_versions(engine: Engine, old_key: str, new_key: str, ids: tuple[str, st
                 old_body["applies_to"] = [matched(t) for t in old_body["applies_to"]]
             if old_body != new_body or old_items[key][0] != new_items[key][0]:
                 changes.append(Change(kind="changed", what=new_items[key][0], key=key, detail=_field_changes(old_body, new_body)))
-    return DiffReport(changes=changes, test_cases=[], inspections=[])
+    # Each old case's answers judged by the item's counterpart in the new version too: what the new
+    # version changes for them (a rewritten condition, an exclusion of its own), not just in its text.
+    counterpart = {s.item.id: s for s in new_sources}
+    outcomes = []
+    for case in iter_cases(engine):
+        src = counterpart.get(matched(case.source.item.id)) if case.document_key == old_key else None
+        if src is not None:
+            again = Case(src, case.case.model_copy(update={"facts": case.facts}), case.index)
+            a, b = _run(engine, case), _run(engine, again)
+            if a != b:
+                outcomes.append(OutcomeChange(subject=again.id, old=a, new=b))
+    return DiffReport(changes=changes, test_cases=outcomes, inspections=[])
 
 
 def _run(engine: Engine, case: Case) -> str:
