@@ -1016,17 +1016,17 @@ def _inherit_rules(loc: Located, bases: list[Located], problems: list[Problem]) 
                     ok = False
                     continue
                 rename[item.id] = renamed
-    inherited = set(rename.values())
+    new_ids = set(rename.values())
     own: dict[str, tuple[str, int]] = {item.id: (group, i) for group in _GROUPS for i, item in enumerate(getattr(rf, group))}
     overrides = set(ext.overrides)
     for j, item_id in enumerate(ext.overrides):
-        if item_id not in inherited:
+        if item_id not in new_ids:
             problems.append(
                 Problem(
                     "rules.extends_override_unknown",
                     f"overrides 中的 {item_id!r} 不是继承来的规则编号（改编号后）",
                     loc.pos("extends", "overrides", j),
-                    suggest(item_id, inherited),
+                    suggest(item_id, new_ids),
                 )
             )
             ok = False
@@ -1036,7 +1036,7 @@ def _inherit_rules(loc: Located, bases: list[Located], problems: list[Problem]) 
             )
             ok = False
     for item_id, (group, i) in own.items():
-        if item_id in inherited and item_id not in overrides:
+        if item_id in new_ids and item_id not in overrides:
             problems.append(
                 Problem(
                     "rules.inherited_id",
@@ -1069,7 +1069,7 @@ def _inherit_rules(loc: Located, bases: list[Located], problems: list[Problem]) 
     own_entries = {group: entries_of(loc.raw.get(group)) for group in _GROUPS}
     update: dict[str, Any] = {}
     raw_update: dict[str, Any] = {}
-    sources: dict[str, str] = {}
+    inherited: dict[str, str] = {}  # new id → id in its base file
     for group in _GROUPS:
         items: list[Any] = []
         entries: list[tuple[Any, Any]] = []
@@ -1077,7 +1077,7 @@ def _inherit_rules(loc: Located, bases: list[Located], problems: list[Problem]) 
             base_entries = entries_of(base.raw.get(group))
             for item, entry in zip(getattr(base.model, group), base_entries):
                 new_id = rename[item.id]
-                sources[new_id] = item.id
+                inherited[new_id] = item.id
                 if new_id in overrides:
                     g, i = own[new_id]
                     items.append(getattr(rf, g)[i])
@@ -1106,11 +1106,11 @@ def _inherit_rules(loc: Located, bases: list[Located], problems: list[Problem]) 
     if not ok:
         return None
     for item_id in overrides:
-        sources.pop(item_id, None)
+        inherited.pop(item_id, None)
     model = rf.model_copy(update=update)
     raw = with_values(loc.raw, raw_update)
     bases_paths = tuple(p for base in bases for p in (*base.bases, base.path))
-    return Located(model, raw, loc.path, loc.layer, bases=bases_paths, inherited=sources)
+    return Located(model, raw, loc.path, loc.layer, bases=bases_paths, inherited=inherited)
 
 
 _GROUP_ZH = {"rules": "规则", "combinations": "综合判定", "exclusions": "排除情形"}
