@@ -1,6 +1,7 @@
 """金属非金属矿山 (矿安〔2022〕88号, then the same items with its 补充情形 矿安〔2024〕41号 from 2024-04-23):
 whole-document behaviour beyond each rule's YAML cases. All 64 items of 88号 and the supplement's 8 are encoded,
-so a fully answered clean unit concludes 未发现 under either version; 88号's items are judged the same way in both."""
+so a fully answered clean unit concludes 未发现 under either version; 88号's items are judged the same way in both
+(the 2024 version inherits them by `extends:`, see tests/test_version_inheritance.py)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,16 @@ def test_every_item_is_encoded_once_in_each_version(shipped, on, version):
     assert sorted(c.clause for r in doc.results for c in r.citations) == sorted(UNDERGROUND + OPEN_PIT + TAILINGS + supplement)
     status = {c.clause: c.verification for r in doc.results for c in r.citations}
     assert {k for k, v in status.items() if v == "verified"} == VERIFIED
+
+
+def test_the_supplement_version_writes_only_its_8_items_and_inherits_88(shipped):
+    key = "metal_mine_major_hazard@2022+2024"
+    (rf,) = [loc for loc in shipped.bundle.rule_files if f"{loc.model.document}@{loc.model.version}" == key]
+    assert rf.model.extends.version == "2022" and len(rf.inherited) == 120
+    own = [s.item for s in shipped.bundle.items_of(key) if s.item.id not in rf.inherited]
+    assert [c for item in own for c in item.cites] == SUPPLEMENT
+    version = shipped.bundle.documents[key]
+    assert version.doc.extends.version == "2022" and version.located.bases[-1].name == "kuangan-2022-88.yaml"
 
 
 @pytest.mark.parametrize("on", [BEFORE_SUPPLEMENT, WITH_SUPPLEMENT])

@@ -62,6 +62,7 @@ class RuleFileCollector(pytest.File):
 
         engine = _engine(self.dirs)
         here = self.path.resolve()
+        # Cases of items a file inherits (``extends:``) run here too, under this file's version.
         for case in iter_cases(engine):
             if case.source.file.path.resolve() == here:
                 yield RuleCaseItem.from_parent(self, name=case.id, case=case, engine=engine)
@@ -88,7 +89,8 @@ class RuleCaseItem(pytest.Item):
 
     def reportinfo(self):
         pos = self.case.position
-        return self.path, (pos.line - 1 if pos else None), self.case.id
+        # An inherited case is collected under the inheriting file but written in its base file.
+        return (Path(pos.file) if pos else self.path), (pos.line - 1 if pos else None), self.case.id
 
 
 class RuleCaseFailure(Exception):

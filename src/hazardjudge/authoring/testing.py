@@ -88,6 +88,10 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
         return CaseResult(case, actual, False, f"{case.document_key} 在该日期未被判定（版本不在施行期？）", fired, elapsed)
     ok = actual == case.case.expect.value
     msg = "" if ok else f"期望 {case.case.expect.value}，实际 {actual}"
+    base_id = case.source.file.inherited.get(case.source.item.id)
+    if not ok and base_id is not None:
+        # Its line is in the base file, where the case passes or fails under the base's version on its own.
+        msg += f"（{case.document_key} 继承的 {base_id} 的用例）"
     return CaseResult(case, actual, ok, msg, fired, elapsed)
 
 
@@ -106,8 +110,10 @@ def junit_xml(results: list[CaseResult]) -> str:
         suite = ET.SubElement(root, "testsuite", name=path, tests=str(len(rs)),
                               failures=str(sum(not r.passed for r in rs)))
         for r in rs:
+            # file and line name where the case is written (an inherited case: in its base file).
+            pos = r.case.position
             tc = ET.SubElement(suite, "testcase", classname=r.case.source.item.id, name=r.case.case.name,
-                               file=path, line=str(r.case.position.line if r.case.position else 0),
+                               file=pos.file if pos else path, line=str(pos.line if pos else 0),
                                time=f"{r.seconds:.6f}")
             if not r.passed:
                 failure = ET.SubElement(tc, "failure", message=r.message)

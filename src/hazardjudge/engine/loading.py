@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,8 @@ from hazardjudge.engine.conditions import (
 from hazardjudge.engine.models import (
     COMPARISONS,
     PLACEHOLDER,
+    RULE_ID_MAX,
+    RULE_ID_PATTERN,
     AllOf,
     AnswerVocabulary,
     Clause,
@@ -55,7 +58,7 @@ from hazardjudge.engine.models import (
 )
 from hazardjudge.engine.vocabulary import Vocabulary
 from hazardjudge.engine.vocabulary import build as build_vocabulary
-from hazardjudge.engine.yamlio import load_yaml_file, position_of
+from hazardjudge.engine.yamlio import entries_of, joined_list, load_yaml_file, position_of, with_values
 from hazardjudge.errors import BundleError, InputError, Position, Problem, suggest, validation_message_zh
 
 M = TypeVar("M", bound=BaseModel)
@@ -99,6 +102,10 @@ class Located:
     raw: Any
     path: Path
     layer: str = SHIPPED_LAYER
+    # A file that extends another version (``extends:``): the files it inherits from, in
+    # order, and for a rule file each inherited item's new id → its id in the base file.
+    bases: tuple[Path, ...] = ()
+    inherited: dict[str, str] = field(default_factory=dict)
 
     def pos(self, *steps: Any) -> Position | None:
         return position_of(self.raw, tuple(steps), Position(str(self.path), 1, 1))
@@ -256,7 +263,14 @@ def example_dir() -> Path:
 # --------------------------------------------------------------------------- parsing
 
 
-def _parse(model: type[M], path: Path, problems: list[Problem], layer: str = SHIPPED_LAYER) -> Located | None:
+def _parse(
+    model: type[M], path: Path, problems: list[Problem], layer: str = SHIPPED_LAYER, failed: set[str] | None = None
+) -> Located | None:
+    """The file validated as ``model``; None (problems recorded) if it is not.
+
+    ``failed`` collects the document@version a refused file says it is, so a version
+    extending it is not also told its base does not exist.
+    """
     try:
         raw = load_yaml_file(path)
     except InputError as exc:
@@ -265,14 +279,15 @@ def _parse(model: type[M], path: Path, problems: list[Problem], layer: str = SHI
     if not isinstance(raw, dict):
         problems.append(Problem("schema.root", "文件顶层必须是映射（键: 值）", Position(str(path), 1, 1)))
         return None
-    if model is RuleFile and not _expand_definitions(raw, path, problems):
-        return None
-    try:
-        parsed = model.model_validate(raw)
-    except ValidationError as exc:
-        problems.extend(_validation_problems(exc, raw, path, model))
-        return None
-    return Located(parsed, raw, path, layer)
+    ok = model is not RuleFile or _expand_definitions(raw, path, problems)
+    if ok:
+        try:
+            return Located(model.model_validate(raw), raw, path, layer)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(exc, raw, path, model))
+    if failed is not None and isinstance(raw.get("document"), str) and isinstance(raw.get("version"), str):
+        failed.add(f"{raw['document']}@{raw['version']}")
+    return None
 
 
 def _expand_definitions(raw: dict[str, Any], path: Path, problems: list[Problem]) -> bool:
@@ -451,6 +466,9 @@ def _load_bundle(criteria_dir: Path | str | None, rules_dir: Path | str | None, 
     if not problems:
         _cross_check(bundle, problems)
         _check_observations(bundle, problems)
+    # An inherited item is checked under each version that carries it: a flaw of the base's
+    # own text would otherwise be listed once per version, at the same line.
+    problems = list(dict.fromkeys(problems))
     errors = [p for p in problems if p.severity == "error"]
     bundle.warnings.extend(p for p in problems if p.severity != "error")
     if errors:
@@ -529,8 +547,13 @@ def _replacing(
 
 
 def _load_criteria(bundle: Bundle, cdir: Path, problems: list[Problem], layer: Layer) -> None:
-    for path in _yaml_files(cdir):
-        loc = _parse(CriteriaDocument, path, problems, layer.id)
+    failed: set[str] = set()
+    parsed = [loc for path in _yaml_files(cdir) if (loc := _parse(CriteriaDocument, path, problems, layer.id, failed))]
+    # Every file of the layer is read before any is registered: a version may extend one
+    # whose file sorts after its own.
+    assembled = _assemble_criteria(bundle, parsed, failed, problems)
+    for own in parsed:
+        loc = assembled.get(id(own))
         if loc is None:
             continue
         doc: CriteriaDocument = loc.model
@@ -560,6 +583,212 @@ def _load_criteria(bundle: Bundle, cdir: Path, problems: list[Problem], layer: L
                         version.located.pos("supersedes", i), suggest(key, bundle.documents),
                     )
                 )
+
+
+# --------------------------------------------------------------------------- inheritance between versions
+# A version may declare `extends:` to carry an earlier version's clauses (criteria) or rules
+# (rule files) instead of copying them. The base is looked up in the same layer first, then in
+# the layers below, and is assembled first (so chains work); the assembled version is then
+# loaded and checked exactly as if its file held everything. Assembly happens as its layer is
+# loaded: an overlay that later replaces the base does not change what the inheritor carries.
+
+
+def _extends_chain(chain: list[str], key: str) -> str:
+    return " → ".join([*chain, key])
+
+
+def _assemble_criteria(
+    bundle: Bundle, parsed: list[Located], failed: set[str], problems: list[Problem]
+) -> dict[int, Located | None]:
+    """Each parsed file (by id) as loaded: itself, assembled with its base, or None (refused)."""
+    local: dict[str, Located] = {}
+    for loc in parsed:
+        local.setdefault(loc.model.key, loc)
+    done: dict[int, Located | None] = {}
+
+    def resolve(loc: Located, chain: list[str]) -> Located | None:
+        if id(loc) in done:
+            return done[id(loc)]
+        doc: CriteriaDocument = loc.model
+        ext = doc.extends
+        if ext is None:
+            done[id(loc)] = loc
+            return loc
+        base_key = f"{doc.document}@{ext.version}"
+        where = loc.pos("extends", "version")
+        result: Located | None = None
+        if base_key == doc.key or base_key in chain:
+            problems.append(
+                Problem("criteria.extends_cycle", f"extends 形成循环：{_extends_chain([*chain, doc.key], base_key)}", where)
+            )
+        else:
+            if base_key in local:
+                base = resolve(local[base_key], [*chain, doc.key])
+            elif base_key in bundle.documents:
+                base = bundle.documents[base_key].located
+            else:
+                base = None
+                if base_key not in failed:  # a refused base has its own problems already
+                    known = {loc.model.version for loc in parsed if loc.model.document == doc.document}
+                    known |= {v.doc.version for v in bundle.versions_of(doc.document)}
+                    problems.append(
+                        Problem(
+                            "criteria.extends_unknown",
+                            f"extends 指向的 {base_key} 不在 criteria 中（只能继承同一文件的其他版本）",
+                            where,
+                            f"{doc.document} 的其他版本：{'、'.join(sorted(known - {doc.version}))}" if known - {doc.version} else None,
+                        )
+                    )
+            if base is not None:
+                result = _inherit_clauses(loc, base, problems)
+        done[id(loc)] = result
+        return result
+
+    for loc in parsed:
+        resolve(loc, [])
+    return done
+
+
+def _flat_clauses(clauses: list[Clause]) -> Iterable[Clause]:
+    for c in clauses:
+        yield c
+        yield from _flat_clauses(c.clauses)
+
+
+def _inherit_clauses(loc: Located, base: Located, problems: list[Problem]) -> Located | None:
+    """The version ``loc`` with ``base``'s clauses, sources and recorded gaps before its own."""
+    doc: CriteriaDocument = loc.model
+    bdoc: CriteriaDocument = base.model
+    ext = doc.extends
+    assert ext is not None
+    ok = True
+    if bdoc.effective >= doc.effective:
+        problems.append(
+            Problem(
+                "criteria.extends_later",
+                f"{doc.key} 只能继承同一文件较早施行的版本；{bdoc.key} 自 {bdoc.effective} 施行，不早于本版本（{doc.effective}）",
+                loc.pos("extends", "version"),
+            )
+        )
+        ok = False
+    base_ids = {c.id for c in _flat_clauses(bdoc.clauses)}
+    own_top = {c.id: i for i, c in enumerate(doc.clauses)}
+    overrides = set(ext.overrides)
+    for j, cid in enumerate(ext.overrides):
+        if cid not in base_ids:
+            problems.append(
+                Problem(
+                    "criteria.extends_override_unknown",
+                    f"overrides 中的 {cid!r} 不是 {bdoc.key} 的条款，无可改写",
+                    loc.pos("extends", "overrides", j),
+                    suggest(cid, base_ids),
+                )
+            )
+            ok = False
+        elif cid not in own_top:
+            problems.append(
+                Problem(
+                    "criteria.extends_override_missing",
+                    f"overrides 列出了条款 {cid}，但本文件 clauses 的顶层没有写出它",
+                    loc.pos("extends", "overrides", j),
+                )
+            )
+            ok = False
+    # Ids the assembled version keeps from the base: all but those inside a rewritten subtree.
+    replaced = {c.id for top in bdoc.clauses for c in _subtrees(top, overrides)}
+    kept = base_ids - replaced
+    stack: list[tuple[Clause, tuple[Any, ...]]] = [(c, ("clauses", i)) for i, c in enumerate(doc.clauses)]
+    while stack:
+        c, here = stack.pop()
+        if c.id in kept:
+            problems.append(
+                Problem(
+                    "criteria.inherited_clause",
+                    f"条款 {c.id} 已从 {bdoc.key}（{base.path}）继承",
+                    loc.pos(*here, "id"),
+                    "要改写该条款，在 extends.overrides 中列出它并在 clauses 顶层写出；否则删去这一份",
+                )
+            )
+            ok = False
+        stack.extend((sub, (*here, "clauses", k)) for k, sub in enumerate(c.clauses))
+    base_sources = {s.id for s in bdoc.sources}
+    for i, src in enumerate(doc.sources):
+        if src.id in base_sources:
+            problems.append(
+                Problem(
+                    "criteria.inherited_source",
+                    f"来源 {src.id} 已从 {bdoc.key} 继承，不必再写（或换一个编号）",
+                    loc.pos("sources", i, "id"),
+                )
+            )
+            ok = False
+    if not ok:
+        return None
+
+    own_entries = entries_of(loc.raw.get("clauses"))
+    rewrites = {doc.clauses[i].id: (doc.clauses[i], own_entries[i]) for i in (own_top[c] for c in overrides)}
+    base_models, base_entries = _replace_clauses(bdoc.clauses, entries_of(base.raw.get("clauses")), rewrites)
+    added = [(c, e) for c, e in zip(doc.clauses, own_entries) if c.id not in overrides]
+    clauses = base_models + [c for c, _ in added]
+    raw_clauses = joined_list(base_entries + [e for _, e in added], loc.raw.get("clauses"))
+
+    def gaps(name: str) -> tuple[list[str], Any]:
+        values = list(dict.fromkeys([*getattr(bdoc, name), *getattr(doc, name)]))
+        entries = entries_of(base.raw.get(name)) + entries_of(loc.raw.get(name))
+        seen: set[str] = set()
+        kept_entries = [e for e in entries if not (e[0] in seen or seen.add(e[0]))]
+        return values, joined_list(kept_entries, loc.raw.get(name))
+
+    unread, raw_unread = gaps("unread_parts")
+    not_encoded, raw_not_encoded = gaps("not_encoded")
+    model = doc.model_copy(
+        update={
+            "clauses": clauses,
+            "sources": [*bdoc.sources, *doc.sources],
+            "unread_parts": unread,
+            "not_encoded": not_encoded,
+        }
+    )
+    raw = with_values(
+        loc.raw,
+        {
+            "clauses": raw_clauses,
+            "sources": joined_list(entries_of(base.raw.get("sources")) + entries_of(loc.raw.get("sources")), loc.raw.get("sources")),
+            "unread_parts": raw_unread,
+            "not_encoded": raw_not_encoded,
+        },
+    )
+    return Located(model, raw, loc.path, loc.layer, bases=(*base.bases, base.path))
+
+
+def _subtrees(clause: Clause, ids: set[str]) -> Iterable[Clause]:
+    """Every clause inside (and including) those of ``clause``'s tree whose id is in ``ids``."""
+    if clause.id in ids:
+        yield from _flat_clauses([clause])
+    else:
+        for c in clause.clauses:
+            yield from _subtrees(c, ids)
+
+
+def _replace_clauses(
+    clauses: list[Clause], entries: list[tuple[Any, Any]], rewrites: dict[str, tuple[Clause, tuple[Any, Any]]]
+) -> tuple[list[Clause], list[tuple[Any, Any]]]:
+    """The base's clause list (models and raw entries) with each rewritten clause put in place."""
+    models, out = [], []
+    for clause, entry in zip(clauses, entries):
+        if clause.id in rewrites:
+            new, new_entry = rewrites[clause.id]
+            models.append(new)
+            out.append(new_entry)
+            continue
+        if clause.clauses and any(True for _ in _subtrees(clause, set(rewrites))):
+            raw = entry[0]
+            sub_models, sub_entries = _replace_clauses(clause.clauses, entries_of(raw.get("clauses")), rewrites)
+            clause = clause.model_copy(update={"clauses": sub_models})
+            entry = (with_values(raw, {"clauses": joined_list(sub_entries, raw.get("clauses"))}), entry[1])
+        models.append(clause)
+        out.append(entry)
+    return models, out
 
 
 def _check_tiling(bundle: Bundle, problems: list[Problem]) -> None:
@@ -634,6 +863,8 @@ def _index_clauses(loc: Located, problems: list[Problem]) -> dict[str, ClauseEnt
 
 
 def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem], layer: Layer) -> None:
+    rule_files: list[Located] = []
+    failed: set[str] = set()
     for path in _yaml_files(rdir):
         rel = path.relative_to(rdir)
         if rel.as_posix() == VOCABULARY_FILE:
@@ -679,9 +910,214 @@ def _load_rules_dir(bundle: Bundle, rdir: Path, problems: list[Problem], layer: 
                 continue
             bundle.sectors[loc.model.id] = loc
         else:
-            loc = _parse(RuleFile, path, problems, layer.id)
+            loc = _parse(RuleFile, path, problems, layer.id, failed)
             if loc is not None:
-                bundle.rule_files.append(loc)
+                rule_files.append(loc)
+    # As for criteria: a rule file may extend one that sorts after it.
+    assembled = _assemble_rules(bundle, rule_files, failed, problems)
+    bundle.rule_files.extend(loc for own in rule_files if (loc := assembled.get(id(own))) is not None)
+
+
+_GROUPS = ("rules", "combinations", "exclusions")
+_RULE_ID = re.compile(RULE_ID_PATTERN)
+
+
+def _assemble_rules(
+    bundle: Bundle, parsed: list[Located], failed: set[str], problems: list[Problem]
+) -> dict[int, Located | None]:
+    """Each parsed rule file (by id) as loaded: itself, assembled with its bases, or None (refused)."""
+    done: dict[int, Located | None] = {}
+    extended: dict[tuple[str, str], Located] = {}  # (inheriting version, base version) → the file that says so
+
+    def key_of(loc: Located) -> str:
+        return f"{loc.model.document}@{loc.model.version}"
+
+    def resolve(loc: Located, chain: list[str]) -> Located | None:
+        if id(loc) in done:
+            return done[id(loc)]
+        rf: RuleFile = loc.model
+        ext = rf.extends
+        if ext is None:
+            done[id(loc)] = loc
+            return loc
+        own_key, base_key = key_of(loc), f"{rf.document}@{ext.version}"
+        where = loc.pos("extends", "version")
+        done[id(loc)] = None
+        if base_key == own_key or base_key in chain:
+            problems.append(Problem("rules.extends_cycle", f"extends 形成循环：{_extends_chain([*chain, own_key], base_key)}", where))
+            return None
+        first = extended.setdefault((own_key, base_key), loc)
+        if first is not loc:
+            problems.append(
+                Problem("rules.extends_twice", f"{own_key} 已在 {first.path} 中继承 {base_key} 的规则，不能再继承一次", where)
+            )
+            return None
+        if base_key in failed:
+            return None  # a refused base file has its own problems already
+        bases: list[Located] = [f for f in bundle.rule_files if key_of(f) == base_key]
+        for other in parsed:
+            if key_of(other) == base_key:
+                got = resolve(other, [*chain, own_key])
+                if got is None:
+                    return None
+                bases.append(got)
+        if not bases:
+            known = {f.model.version for f in [*bundle.rule_files, *parsed] if f.model.document == rf.document}
+            problems.append(
+                Problem(
+                    "rules.extends_unknown",
+                    f"没有编码 {base_key} 的规则文件可继承（只能继承同一文件其他版本的规则）",
+                    where,
+                    f"有规则文件的其他版本：{'、'.join(sorted(known - {rf.version}))}" if known - {rf.version} else None,
+                )
+            )
+            return None
+        old_version, new_version = bundle.documents.get(base_key), bundle.documents.get(own_key)
+        if old_version is not None and new_version is not None and old_version.doc.effective >= new_version.doc.effective:
+            problems.append(
+                Problem(
+                    "rules.extends_later",
+                    f"{own_key} 只能继承同一文件较早施行的版本的规则；{base_key} 自 {old_version.doc.effective} 施行",
+                    where,
+                )
+            )
+            return None
+        done[id(loc)] = _inherit_rules(loc, bases, problems)
+        return done[id(loc)]
+
+    for loc in parsed:
+        resolve(loc, [])
+    return done
+
+
+def _inherit_rules(loc: Located, bases: list[Located], problems: list[Problem]) -> Located | None:
+    """The rule file ``loc`` with every item of ``bases`` (renamed by ``extends.ids``) before its own."""
+    rf: RuleFile = loc.model
+    ext = rf.extends
+    assert ext is not None
+    old, new = ext.ids.from_, ext.ids.to
+    rename: dict[str, str] = {}
+    ok = True
+    for base in bases:
+        for group in _GROUPS:
+            for i, item in enumerate(getattr(base.model, group)):
+                if not item.id.startswith(old):
+                    problems.append(
+                        Problem(
+                            "rules.extends_prefix",
+                            f"{item.id} 不以 {old!r} 开头，{loc.path.name} 的 extends.ids 无法为它改编号",
+                            base.pos(group, i, "id"),
+                            f"继承的文件：{loc.path}",
+                        )
+                    )
+                    ok = False
+                    continue
+                renamed = new + item.id[len(old):]
+                if not _RULE_ID.match(renamed) or len(renamed) > RULE_ID_MAX:
+                    problems.append(
+                        Problem("rules.extends_bad_id", f"{item.id} 改编号后的 {renamed!r} 不是有效的规则编号", loc.pos("extends", "ids", "to"))
+                    )
+                    ok = False
+                    continue
+                rename[item.id] = renamed
+    new_ids = set(rename.values())
+    own: dict[str, tuple[str, int]] = {item.id: (group, i) for group in _GROUPS for i, item in enumerate(getattr(rf, group))}
+    overrides = set(ext.overrides)
+    for j, item_id in enumerate(ext.overrides):
+        if item_id not in new_ids:
+            problems.append(
+                Problem(
+                    "rules.extends_override_unknown",
+                    f"overrides 中的 {item_id!r} 不是继承来的规则编号（改编号后）",
+                    loc.pos("extends", "overrides", j),
+                    suggest(item_id, new_ids),
+                )
+            )
+            ok = False
+        elif item_id not in own:
+            problems.append(
+                Problem("rules.extends_override_missing", f"overrides 列出了 {item_id}，但本文件没有写出它", loc.pos("extends", "overrides", j))
+            )
+            ok = False
+    for item_id, (group, i) in own.items():
+        if item_id in new_ids and item_id not in overrides:
+            problems.append(
+                Problem(
+                    "rules.inherited_id",
+                    f"{item_id} 已从 {ext.version} 版继承",
+                    loc.pos(group, i, "id"),
+                    "要改写继承来的规则，在 extends.overrides 中列出它；否则换一个编号",
+                )
+            )
+            ok = False
+    if not ok:
+        return None
+
+    def remap(ids: list[str]) -> list[str]:
+        return [rename.get(x, x) for x in ids]
+
+    def carried(item: Rule | Combination | Exclusion, test_facts: dict[str, Any]) -> Rule | Combination | Exclusion:
+        # The base file's test_facts go into each case, which then starts from the same answers
+        # as under the base; the inheriting file's own test_facts fill what those leave open.
+        update: dict[str, Any] = {
+            "id": rename[item.id],
+            "replaces": None,
+            "tests": [t.model_copy(update={"facts": {**test_facts, **t.facts}}) for t in item.tests] if test_facts else item.tests,
+        }
+        if isinstance(item, Combination):
+            update["variants"] = [v.model_copy(update={"elements": remap(v.elements)}) for v in item.variants]
+        elif isinstance(item, Exclusion) and item.applies_to != "all":
+            update["applies_to"] = remap(item.applies_to)
+        return item.model_copy(update=update)
+
+    own_entries = {group: entries_of(loc.raw.get(group)) for group in _GROUPS}
+    update: dict[str, Any] = {}
+    raw_update: dict[str, Any] = {}
+    inherited: dict[str, str] = {}  # new id → id in its base file
+    for group in _GROUPS:
+        items: list[Any] = []
+        entries: list[tuple[Any, Any]] = []
+        for base in bases:
+            base_entries = entries_of(base.raw.get(group))
+            for item, entry in zip(getattr(base.model, group), base_entries):
+                new_id = rename[item.id]
+                inherited[new_id] = item.id
+                if new_id in overrides:
+                    g, i = own[new_id]
+                    items.append(getattr(rf, g)[i])
+                    entries.append(own_entries[g][i])
+                else:
+                    items.append(carried(item, base.model.test_facts))
+                    entries.append(entry)
+        for item, entry in zip(getattr(rf, group), own_entries[group]):
+            if item.id not in overrides:
+                items.append(item)
+                entries.append(entry)
+        update[group] = items
+        raw_update[group] = joined_list(entries, loc.raw.get(group))
+    for g in _GROUPS:
+        for item in update[g]:
+            if item.id in overrides and own[item.id][0] != g:
+                # A rule written anew as a combination (or so) would change what cites it.
+                problems.append(
+                    Problem(
+                        "rules.extends_override_kind",
+                        f"{item.id} 改写继承来的 {_GROUP_ZH[g]}，须写在同一类（{g}）中",
+                        loc.pos(own[item.id][0], own[item.id][1], "id"),
+                    )
+                )
+                ok = False
+    if not ok:
+        return None
+    for item_id in overrides:
+        inherited.pop(item_id, None)
+    model = rf.model_copy(update=update)
+    raw = with_values(loc.raw, raw_update)
+    bases_paths = tuple(p for base in bases for p in (*base.bases, base.path))
+    return Located(model, raw, loc.path, loc.layer, bases=bases_paths, inherited=inherited)
+
+
+_GROUP_ZH = {"rules": "规则", "combinations": "综合判定", "exclusions": "排除情形"}
 
 
 # --------------------------------------------------------------------------- cross-checks

@@ -37,7 +37,9 @@ _set = object.__setattr__
 PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=80)]
-RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_\-]+)*$", max_length=80)]
+RULE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_\-]+)*$"
+RULE_ID_MAX = 80
+RuleId = Annotated[str, Field(pattern=RULE_ID_PATTERN, max_length=RULE_ID_MAX)]
 
 
 class _Strict(BaseModel):
@@ -130,10 +132,27 @@ class ProvisionalReference(_Strict):
         return value
 
 
+class ClauseInheritance(_Strict):
+    """``extends:`` of a criteria version: it carries an earlier version's clauses.
+
+    Declared, never implied: a version that only adds to the previous one (a supplement that
+    repeals nothing) names that version instead of copying its clauses. The loader assembles
+    the inherited clauses, sources and recorded gaps (``unread_parts``, ``not_encoded``) with
+    the file's own; the inheriting version's identity (title, number, dates, identity) is its own.
+    """
+
+    version: str = Field(min_length=1, max_length=20, description="an earlier version of the same document")
+    # Inherited clauses this file writes anew: each must be a top-level entry of its own
+    # `clauses:` and takes the inherited clause's place (with its sub-clauses) in the tree.
+    # Any other id the base already has is an error, so nothing is replaced by accident.
+    overrides: list[str] = Field(default_factory=list)
+
+
 class CriteriaDocument(_Strict):
     schema_: Literal["hazardjudge/criteria/1"] = Field(alias="schema")
     document: Identifier
     version: str = Field(min_length=1, max_length=20)
+    extends: ClauseInheritance | None = None
     title: str
     number: str
     kind: str
@@ -160,8 +179,9 @@ class CriteriaDocument(_Strict):
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> "CriteriaDocument":
-        if not self.clauses and not self.unread_parts and not self.not_encoded:
+        if not self.clauses and not self.unread_parts and not self.not_encoded and self.extends is None:
             # Nothing to encode would let the version conclude "none" on no clause at all.
+            # (An inheriting version is checked once assembled: its base is never empty.)
             raise ValueError("没有 clauses 的文件版本必须在 unread_parts 或 not_encoded 中列出其条文部分")
         if self.superseded is not None and self.superseded <= self.effective:
             raise ValueError("superseded 必须晚于 effective")
@@ -394,10 +414,34 @@ class Exclusion(_Strict):
         return self.cites
 
 
+class IdMapping(_Strict):
+    """How inherited item ids are renamed: the prefix ``from`` replaced by ``to``."""
+
+    from_: str = Field(alias="from", min_length=1, max_length=40)
+    to: str = Field(min_length=1, max_length=40)
+
+
+class RuleInheritance(_Strict):
+    """``extends:`` of a rule file: it takes every rule, combination and exclusion of the rule
+    files encoding another version of the same document, renamed by ``ids``.
+
+    Each inherited item keeps its conditions, citations, texts and test cases (run under the
+    inheriting version); only its id changes, so the verdicts of both versions keep their own
+    ids and an inherited item's problems are reported at the base file's lines.
+    """
+
+    version: str = Field(min_length=1, max_length=20)
+    ids: IdMapping
+    # Inherited items this file writes anew (by their new id): each takes the inherited item's
+    # place. Any other new id the base already yields is an error.
+    overrides: list[str] = Field(default_factory=list)
+
+
 class RuleFile(_Strict):
     schema_: Literal["hazardjudge/rules/1"] = Field(alias="schema")
     document: Identifier
     version: str
+    extends: RuleInheritance | None = None
     # Answers every test case in the file starts from (a case's own facts win): the
     # exclusion questions a triggered case must settle, written once.
     test_facts: dict[str, Any] = Field(default_factory=dict)

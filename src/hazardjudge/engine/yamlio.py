@@ -45,21 +45,36 @@ class LocDict(dict):
 
 
 class LocList(list):
-    __slots__ = ("_file", "_mark", "_item_marks")
+    """A list that knows where it and each of its items started.
+
+    A list joined from several files (a version inheriting another's clauses or rules,
+    see :func:`joined_list`) keeps each item's own file in ``_item_files``, so a problem
+    in an inherited item is reported at the line that wrote it.
+    """
+
+    __slots__ = ("_file", "_mark", "_item_marks", "_item_files")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._file = ""
         self._mark: Any = None
         self._item_marks: list[Any] = []
+        self._item_files: list[str] | None = None
 
     @property
     def pos(self) -> Position | None:
         return _mark_pos(self._file, self._mark) if self._mark is not None else None
 
+    def item_where(self, i: int) -> tuple[str, Any] | None:
+        """The file and parser mark of item ``i`` (None: the item was not read from a file)."""
+        mark = self._item_marks[i] if i < len(self._item_marks) else None
+        if mark is None:
+            return None
+        return (self._item_files[i] if self._item_files is not None else self._file), mark
+
     @property
-    def item_pos(self) -> list[Position]:
-        return [_mark_pos(self._file, mark) for mark in self._item_marks]
+    def item_pos(self) -> list[Position | None]:
+        return [_mark_pos(*where) if (where := self.item_where(i)) else None for i in range(len(self))]
 
 
 def _mark_pos(file: str, mark: yaml.Mark) -> Position:
@@ -299,7 +314,7 @@ def position_of(root: Any, path: tuple[Any, ...], fallback: Position | None) -> 
                 best = (node._file, mark)
             node = node[step]
         elif isinstance(node, LocList) and isinstance(step, int) and 0 <= step < len(node):
-            best = (node._file, node._item_marks[step])
+            best = node.item_where(step) or best
             node = node[step]
         else:
             break
@@ -310,3 +325,35 @@ def position_of(root: Any, path: tuple[Any, ...], fallback: Position | None) -> 
     if best is None:
         return getattr(root, "pos", None) or fallback
     return _mark_pos(*best) if isinstance(best, tuple) else best
+
+
+# --------------------------------------------------------------------------- joining located trees
+# A document version that inherits another's clauses or rules is assembled from two files'
+# trees. The joined containers keep every part's own positions, so errors and test cases in
+# inherited parts still name the base file's lines.
+
+
+def entries_of(items: Any) -> list[tuple[Any, tuple[str, Any] | None]]:
+    """Each item of a located list with where it was written, to be placed in another list."""
+    if isinstance(items, LocList):
+        return [(value, items.item_where(i)) for i, value in enumerate(items)]
+    return [(value, None) for value in items or ()]
+
+
+def joined_list(entries: list[tuple[Any, tuple[str, Any] | None]], like: Any = None) -> LocList:
+    """A located list of ``entries`` (value, where) from any files; it starts where ``like`` does."""
+    result = LocList(value for value, _ in entries)
+    if isinstance(like, LocList):
+        result._file, result._mark = like._file, like._mark
+    result._item_files = [where[0] if where else "" for _, where in entries]
+    result._item_marks = [where[1] if where else None for _, where in entries]
+    return result
+
+
+def with_values(mapping: Any, values: dict[Any, Any]) -> LocDict:
+    """A copy of a located mapping with some values replaced or added (positions of its keys kept)."""
+    result = LocDict(mapping)
+    if isinstance(mapping, LocDict):
+        result._file, result._mark, result._key_marks = mapping._file, mapping._mark, dict(mapping._key_marks)
+    result.update(values)
+    return result
