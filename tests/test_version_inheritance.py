@@ -527,3 +527,19 @@ if __name__ == "__main__":
     # Writes the verdicts the fixture holds (see the module docstring for when and how).
     text = json.dumps(metal_mine_verdicts(hazardjudge.load()), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     sys.stdout.buffer.write(gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+def test_the_diff_command_compares_two_versions_of_one_document(capsys):
+    from hazardjudge.cli import main
+
+    assert main(["diff", "--versions", "metal_mine_major_hazard@2022", "metal_mine_major_hazard@2022+2024"]) == 0
+    out = capsys.readouterr().out
+    assert "新增 规则 mm2024.s1-1" in out and "新增 条款 补充情形一（一）" in out
+    assert "mm2024.1-1-1" not in out  # inherited unchanged: not a change
+    assert main(["diff", "--versions", "metal_mine_major_hazard@2021", "metal_mine_major_hazard@2022+2024"]) == 64
+    err = capsys.readouterr().err
+    assert "不在规则包中" in err and "metal_mine_major_hazard@2022" in err
+    assert main(["diff", "--versions", "metal_mine_major_hazard@2022", "coal_major_hazard@2021"]) == 64
+    assert "不是同一文件的两个版本" in capsys.readouterr().err
+    assert main(["diff"]) == 64
+    assert "--versions" in capsys.readouterr().err

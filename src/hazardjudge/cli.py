@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
 from hazardjudge import clock
-from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Position, Problem, validation_message_zh
+from hazardjudge.errors import BundleError, EngineError, HazardJudgeError, InputError, Position, Problem, suggest, validation_message_zh
 from hazardjudge.register import commands as register_commands
 
 EXIT_NONE, EXIT_MAJOR, EXIT_UNDETERMINED = 0, 1, 2
@@ -116,8 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     _bundle_args(cov)
 
     diff = sub.add_parser("diff", help="比较两个规则包：逐条款的变化，以及结果改变的测试用例和检查记录")
-    diff.add_argument("old", type=Path, help="旧版本目录（含 criteria/ 和 rules/）")
-    diff.add_argument("new", type=Path, help="新版本目录（含 criteria/ 和 rules/）")
+    diff.add_argument("old", type=Path, nargs="?", help="旧版本目录（含 criteria/ 和 rules/）；与 --versions 同用时为规则包目录（默认：内置规则包）")
+    diff.add_argument("new", type=Path, nargs="?", help="新版本目录（含 criteria/ 和 rules/）")
+    diff.add_argument("--versions", nargs=2, metavar=("旧版本", "新版本"),
+                      help="比较同一规则包中同一文件的两个版本，写成 文件@版本，如 metal_mine_major_hazard@2022 metal_mine_major_hazard@2022+2024")
     diff.add_argument("--inspections", type=Path, nargs="*", default=[], help="需要重新判定的已存检查记录文件")
     diff.add_argument("--on", help="重新判定检查记录时使用的日期（默认：记录中的 date）")
     diff.add_argument("--format", choices=("text", "json"), default="text")
@@ -597,8 +599,36 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from hazardjudge.api import load
-    from hazardjudge.authoring.diffing import diff, render_text
+    from hazardjudge.authoring.diffing import diff, diff_versions, render_text
     from hazardjudge.inputs.inspections import parse_date
+
+    if args.versions:
+        if args.new is not None or args.inspections or args.new_overlay:
+            print("--versions 比较一个规则包内的两个版本：只能给一个规则包目录，不能同时给 --inspections 或 --new-overlay", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            engine = load(args.old / "criteria" if args.old else None, args.old / "rules" if args.old else None, overlays=_overlays(args))
+        except BundleError as exc:
+            _print_problems(exc.problems)
+            return EXIT_CONFIG
+        try:
+            report = diff_versions(engine, *args.versions)
+        except (KeyError, ValueError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            known = sorted(engine.bundle.documents)
+            print(f"错误：{message}", file=sys.stderr)
+            for key in args.versions:
+                if key not in engine.bundle.documents and (close := suggest(key, known)):
+                    print(f"  提示：{key} {close}", file=sys.stderr)
+            return EXIT_USAGE
+    elif args.old is None or args.new is None:
+        print("diff 需要旧版本和新版本两个目录，或 --versions 文件@旧版本 文件@新版本", file=sys.stderr)
+        return EXIT_USAGE
+    else:
+        report = None
+    if report is not None:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n" if args.format == "json" else render_text(report))
+        return EXIT_NONE
 
     engines = []
     for root, overlays in ((args.old, _overlays(args)), (args.new, _overlays(args, args.new_overlay))):
