@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -123,11 +124,19 @@ def test_fully_answered_city_gas_inspection_can_be_none(shipped):
     assert verdict.questions == []
 
 
-@pytest.mark.parametrize("name", ["city_gas_station.yaml", "construction_site.yaml", "fire_hotel.yaml", "fireworks_retail.yaml", "coal_mine.yaml", "fishing_vessel.yaml", "civil_explosives.yaml", "metal_mine_underground.yaml", "industry_trade_2022.yaml", "power_plant.yaml", "special_equipment.yaml", "road_transport.yaml", "highway_operation.yaml"])
+_EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# Every shipped inspection example; all but these two show a major hazard (chemical_plant.yaml is
+# undetermined under AQ 3067-2026's partial encoding, coal_mine_2026_clean.yaml concludes none).
+_NOT_MAJOR = {"chemical_plant.yaml", "coal_mine_2026_clean.yaml"}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in _EXAMPLES.glob("*.yaml") if p.name != "notice.yaml"))
 def test_shipped_examples_agree_with_oracle(shipped, name):
     from hazardjudge.engine.loading import example_dir
     from hazardjudge.inputs.inspections import parse_inspection
 
     parsed = parse_inspection((example_dir() / name).read_text(encoding="utf-8"))
     check_agreement(shipped, dict(parsed.inspection.facts), parsed.inspection.on, None)
+    if name in _NOT_MAJOR:
+        return
     assert shipped.judge(parsed.inspection).outcome is OverallOutcome.major
